@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Target core: the objects (target, subsystem, namespace, port, controller, SQ, request), the
+ * request lifecycle and the interfaces transports and backends plug into. Internal to libnvmf.
+ *
+ * Request lifecycle (after Linux nvmet):
+ *   transport receives a capsule into a preallocated slot (struct nvmf_tgt_req)
+ *   -> nvmf_tgt_req_init(): validate, pick req->execute, set req->data_len / data_dir
+ *   -> (H2C data: transport fetches it into req->buf, in-capsule or R2T/H2CData)
+ *   -> req->execute(req)                 (may go asynchronous through a backend)
+ *   -> nvmf_tgt_req_complete(req, status): exactly once; fills the CQE, calls
+ *      sq->ops->queue_response(req); the transport sends C2H data + the response and then
+ *      reuses the slot.
+ *
+ * Threads: each SQ lives on one reactor and all of its requests execute and complete there.
+ * A controller's SQs may be on different reactors; shared controller state is either atomic
+ * or under ctrl->lock (control path only).
+ */
+#ifndef NVMF_TARGET_CORE_H
+#define NVMF_TARGET_CORE_H
+
+#include "nvmf/spec.h"
+#include "nvmf/target.h"
+#include "../common/reactor.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NVMF_TGT_ADMIN_QUEUE_DEPTH 32 /* entries, as the Linux host's NVME_AQ_DEPTH */
+#define NVMF_TGT_MAX_IO_QUEUES 128
+#define NVMF_TGT_AERL 4 /* 0's based: 5 outstanding AERs */
+#define NVMF_TGT_MAX_ANA_GROUPS 128
+#define NVMF_TGT_ERR_LOG_ENTRIES 64
+#define NVMF_TGT_DISC_KATO_MS 120000 /* like nvmet: discovery controllers get 120 s */
+#define NVMF_TGT_MAX_AEN_PENDING 16
+#define NVMF_TGT_CAP_TO 15 /* CAP.TO, 500 ms units: 7.5 s */
+
+struct nvmf_tgt_ns;
+struct nvmf_tgt_req;
+struct nvmf_tgt_sq;
+
+/* -------------------------------------------------------------------------------------- */
+/* Transport interface */
+
+/**
+ * struct nvmf_tgt_transport_ops - what the core needs from a transport
+ * @name: "tcp", "loop"
+ * @trtype: NVMF_TRTYPE_*
+ * @add_port: start listening on @port (called from nvmf_tgt_start()); 0 or -errno
+ * @remove_port: stop listening on @port
+ * @queue_response: send the completion for @req (and, for a successful C2H transfer,
+ *	req->transfer_len bytes of req->buf first). Called on the SQ's reactor. The slot is
+ *	the transport's again afterwards.
+ * @stop: disconnect every queue of @tgt, connected to a controller or not (target stopping)
+ * @disconnect_sq: tear the queue's connection down (called on the SQ's reactor). The transport
+ *	must wait until every slot handed to the core came back through @queue_response, then
+ *	call nvmf_tgt_sq_destroy(). Never completes a request itself.
+ */
+struct nvmf_tgt_transport_ops {
+	const char *name;
+	uint8_t trtype;
+	int (*add_port)(struct nvmf_tgt *tgt, struct nvmf_tgt_port *port);
+	void (*remove_port)(struct nvmf_tgt_port *port);
+	void (*queue_response)(struct nvmf_tgt_req *req);
+	void (*disconnect_sq)(struct nvmf_tgt_sq *sq);
+	void (*stop)(struct nvmf_tgt *tgt);
+};
+
+extern const struct nvmf_tgt_transport_ops nvmf_tgt_tcp_ops;
+
+/* -------------------------------------------------------------------------------------- */
+/* Backend interface */
+
+/**
+ * struct nvmf_bdev_ops - a namespace's storage
+ * @name: "file", "null", "mem"
+ * @open: open per @p; set ns->size_bytes and ns->blksz_shift. Return 0 or -errno.
+ * @close: release everything @open took
+ * @rw: read or write @len bytes at byte offset @off to/from @buf. FUA: durable before
+ *	completion. Completes through nvmf_bdev_complete() on the calling reactor.
+ * @flush: make every completed write durable; completes through nvmf_bdev_complete()
+ * @write_zeroes: zero @len bytes at @off; @deallocate may punch a hole instead
+ * @discard: deallocate (hint) @len bytes at @off; completes through nvmf_bdev_complete()
+ *
+ * Offsets and lengths are in bytes and already checked against the namespace size and
+ * aligned to its block size. Completion may be synchronous (inside the call).
+ */
+struct nvmf_bdev_ops {
+	const char *name;
+	int (*open)(struct nvmf_tgt_ns *ns, const struct nvmf_tgt_ns_params *p);
+	void (*close)(struct nvmf_tgt_ns *ns);
+	void (*rw)(struct nvmf_tgt_req *req, bool write, void *buf, uint64_t off, uint32_t len,
+		   bool fua);
+	void (*flush)(struct nvmf_tgt_req *req);
+	void (*write_zeroes)(struct nvmf_tgt_req *req, uint64_t off, uint64_t len,
+			     bool deallocate);
+	void (*discard)(struct nvmf_tgt_req *req, uint64_t off, uint64_t len);
+};
+
+extern const struct nvmf_bdev_ops nvmf_bdev_file_ops;
+extern const struct nvmf_bdev_ops nvmf_bdev_null_ops;
+extern const struct nvmf_bdev_ops nvmf_bdev_mem_ops;
+
+/**
+ * nvmf_bdev_blksz_shift() - check a namespace's LBA data size (struct nvmf_tgt_ns_params)
+ * @block_size: bytes, 0 for the default of 512
+ *
+ * Return: log2 of the size, or -EINVAL unless it is a power of two in 512..65536.
+ */
+static inline int nvmf_bdev_blksz_shift(uint32_t block_size)
+{
+	if (!block_size)
+		return 9;
+	if (block_size < 512 || block_size > 65536 || (block_size & (block_size - 1)))
+		return -EINVAL;
+	return __builtin_ctz(block_size);
+}
+
+
+/**
+ * struct nvmf_bdev_io - a backend's state for the one operation a request has in flight
+ * Kept in the request so that an operation resubmitted in parts (short reads and writes,
+ * fallbacks) needs no allocation. Owned by the backend from its call until
+ * nvmf_bdev_complete(); nobody else reads it.
+ * @buf: next byte of data to transfer
+ * @off: next byte offset on the medium
+ * @left: bytes still to do
+ * @op: backend-defined operation
+ * @flags: backend-defined
+ */
+struct nvmf_bdev_io {
+	void *buf;
+	uint64_t off;
+	uint64_t left;
+	uint32_t flags;
+	uint8_t op;
+};
+
+/* -------------------------------------------------------------------------------------- */
+/* Objects */
+
+struct nvmf_tgt_ns {
+	uint32_t nsid;
+	bool enabled;
+	uint32_t anagrpid;
+	uint8_t uuid[16];
+	uint8_t nguid[16];
+	uint8_t eui64[8];
+	bool has_eui64;
+	struct nvmf_tgt_subsys *subsys;
+	const struct nvmf_bdev_ops *ops;
+	void *bdev; /* backend private */
+	int fd; /* file backend */
+	bool buffered;
+	uint64_t size_bytes;
+	uint8_t blksz_shift; /* log2 LBA data size */
+	char *path;
+};
+
+static inline uint64_t nvmf_tgt_ns_nsze(const struct nvmf_tgt_ns *ns)
+{
+	return ns->size_bytes >> ns->blksz_shift;
+}
+
+/* Per-SQ I/O statistics: written by the SQ's reactor only, read by anyone (relaxed). */
+struct nvmf_tgt_stats {
+	_Atomic uint64_t read_bytes;
+	_Atomic uint64_t write_bytes;
+	_Atomic uint64_t read_cmds;
+	_Atomic uint64_t write_cmds;
+};
+
+static inline void nvmf_tgt_stat_add(_Atomic uint64_t *c, uint64_t v)
+{
+	/* single writer: a load and a store, no locked read-modify-write */
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
+
+struct nvmf_tgt_subsys {
+	struct nvmf_tgt *tgt;
+	char nqn[NVME_NQN_FIELD_LEN];
+	uint8_t subtype; /* NVME_NQN_NVME or NVME_NQN_CURR (discovery) */
+	char serial[21];
+	char model[41];
+	char firmware[9];
+	uint32_t version;
+	uint16_t cntlid_min;
+	uint16_t cntlid_max;
+	uint16_t next_cntlid;
+	bool allow_any_host;
+	char **allowed_hosts;
+	size_t nr_allowed_hosts;
+
+	/* namespaces by NSID - 1; fixed once the target starts */
+	struct nvmf_tgt_ns **ns;
+	uint32_t max_nsid;
+	uint32_t nr_ns;
+
+	pthread_mutex_t lock; /* ctrls list, cntlid allocation, stats fold */
+	struct nvmf_tgt_ctrl *ctrls;
+	uint64_t power_on_ns; /* CLOCK_MONOTONIC at creation */
+	/* stats of SQs that are gone */
+	uint64_t read_bytes, write_bytes, read_cmds, write_cmds;
+	_Atomic uint64_t err_count; /* every error log entry ever made */
+};
+
+struct nvmf_tgt_referral {
+	struct nvmf_tgt_port_params p;
+	char traddr[256];
+	char trsvcid[32];
+};
+
+struct nvmf_tgt_port {
+	struct nvmf_tgt *tgt;
+	uint16_t portid;
+	uint8_t trtype;
+	uint8_t adrfam;
+	uint8_t treq;
+	char traddr[256];
+	char trsvcid[32];
+	struct nvmf_tgt_subsys **subsys;
+	size_t nr_subsys;
+	struct nvmf_tgt_referral *referrals;
+	size_t nr_referrals;
+	_Atomic uint8_t ana_state[NVMF_TGT_MAX_ANA_GROUPS + 1]; /* by ANA group ID */
+	_Atomic uint64_t ana_chgcnt;
+	const struct nvmf_tgt_transport_ops *ops;
+	void *priv; /* transport's listener */
+};
+
+struct nvmf_tgt {
+	struct nvmf_tgt_opts opts;
+	struct nvmf_reactor **reactors;
+	unsigned int nr_reactors;
+	atomic_uint next_reactor;
+	bool started;
+
+	struct nvmf_tgt_subsys *disc_subsys;
+	struct nvmf_tgt_subsys **subsys;
+	size_t nr_subsys;
+	struct nvmf_tgt_port **ports;
+	size_t nr_ports;
+	_Atomic uint64_t disc_genctr;
+
+	pthread_mutex_t lock; /* lists of controllers across subsystems during shutdown */
+	atomic_int nr_ctrls;
+	atomic_int nr_sqs;
+};
+
+/* Controller states as seen in CC/CSTS; the controller dies when its admin queue goes. */
+struct nvmf_tgt_ctrl {
+	struct nvmf_tgt_ctrl *next; /* subsys->ctrls, under subsys->lock */
+	struct nvmf_tgt_subsys *subsys;
+	struct nvmf_tgt_port *port;
+	uint16_t cntlid;
+	char hostnqn[NVME_NQN_FIELD_LEN];
+	uint8_t hostid[16];
+	atomic_int refs; /* one per connected SQ; the last put frees */
+
+	struct nvmf_reactor *reactor; /* the admin queue's: runs keep-alive and AEN */
+	_Atomic uint32_t cc;
+	_Atomic uint32_t csts;
+	_Atomic bool fatal; /* teardown started */
+
+	pthread_mutex_t lock; /* sqs[], error log, changed NS list */
+	struct nvmf_tgt_sq *sqs[NVMF_TGT_MAX_IO_QUEUES + 1]; /* by QID */
+	uint16_t nr_io_queues; /* granted by Set Features Number of Queues */
+	uint16_t io_queue_depth;
+
+	/* keep-alive (NVMe Base 2.0c 3.9.4), admin reactor only but for ka_activity */
+	uint32_t kato_ms;
+	struct nvmf_timer ka_timer;
+	_Atomic bool ka_activity;
+
+	/* asynchronous events (NVMe Base 2.0c 5.2), admin reactor only */
+	struct nvmf_tgt_req *aer_reqs[NVMF_TGT_AERL + 1];
+	unsigned int nr_aer_reqs;
+	uint32_t aen_pending[NVMF_TGT_MAX_AEN_PENDING]; /* CQE dw0 values */
+	unsigned int nr_aen_pending;
+	uint32_t aen_masked; /* event types sent and not yet cleared by reading the log */
+	_Atomic uint32_t aen_enabled; /* Asynchronous Event Configuration feature */
+
+	/* features */
+	_Atomic bool vwc_enabled;
+	uint8_t host_behavior[512];
+	uint32_t features_temp_thresh;
+
+	/* error information log, under lock; newest first when read */
+	struct nvme_error_log_entry err_log[NVMF_TGT_ERR_LOG_ENTRIES];
+	unsigned int err_log_next;
+
+	/* changed namespace list, under lock */
+	uint32_t changed_ns[NVME_MAX_CHANGED_NAMESPACES];
+	unsigned int nr_changed_ns;
+};
+
+/**
+ * struct nvmf_tgt_sq - one submission/completion queue pair (fabrics queues are pairs)
+ * The transport embeds it in its queue object and sets @ops, @reactor, @port, @tgt.
+ */
+struct nvmf_tgt_sq {
+	struct nvmf_tgt *tgt;
+	struct nvmf_tgt_port *port;
+	struct nvmf_reactor *reactor;
+	const struct nvmf_tgt_transport_ops *ops;
+	struct nvmf_tgt_ctrl *ctrl; /* NULL until Connect */
+	uint16_t qid;
+	uint16_t size; /* entries (Connect SQSIZE + 1) */
+	uint16_t sqhd;
+	bool sqhd_disabled;
+	uint32_t icd_max; /* in-capsule data bytes this queue accepts */
+	struct nvmf_tgt_stats stats;
+};
+
+enum nvmf_tgt_data_dir {
+	NVMF_DATA_NONE = 0,
+	NVMF_DATA_H2C = 1, /* host to controller: write */
+	NVMF_DATA_C2H = 2, /* controller to host: read */
+};
+
+/**
+ * struct nvmf_tgt_req - one command, in a transport's preallocated slot
+ * @cmd: the SQE as received
+ * @cqe: the completion, filled by nvmf_tgt_req_complete()
+ * @buf: data buffer owned by the slot, @buf_len bytes (>= opts.mdts_bytes)
+ * @data_len: bytes the SGL describes (0 when no data)
+ * @transfer_len: bytes actually sent to the host for C2H (may be < @data_len)
+ * @data_dir: enum nvmf_tgt_data_dir
+ * @execute: runs the command once its H2C data (if any) is in @buf
+ * @error_loc: byte offset in the SQE of the field at fault (Error Information log)
+ * @bdev_end_io: called by nvmf_bdev_complete()
+ * @bdev_io: the backend's progress through the operation in flight (backend-owned)
+ */
+struct nvmf_tgt_req {
+	struct nvme_sqe cmd;
+	struct nvme_cqe cqe;
+	struct nvmf_tgt_sq *sq;
+	struct nvmf_tgt_ns *ns;
+	void *buf;
+	uint32_t buf_len;
+	uint32_t data_len;
+	uint32_t transfer_len;
+	uint8_t data_dir;
+	bool completed;
+	uint16_t error_loc;
+	uint64_t error_lba;
+	void (*execute)(struct nvmf_tgt_req *req);
+	void (*bdev_end_io)(struct nvmf_tgt_req *req, int err);
+	struct nvmf_uring_cb uring_cb; /* backends that use the reactor's io_uring */
+	struct nvmf_bdev_io bdev_io;
+	void *cmp_buf; /* Compare: media data is read here (a second @buf_len area) */
+	uint64_t start_ns;
+};
+
+/**
+ * nvmf_bdev_complete() - a backend operation finished; runs req->bdev_end_io
+ * @req: request
+ * @err: 0, or -errno (mapped to an NVMe status by the caller of the backend)
+ */
+static inline void nvmf_bdev_complete(struct nvmf_tgt_req *req, int err)
+{
+	req->bdev_end_io(req, err);
+}
+
+/* -------------------------------------------------------------------------------------- */
+/* Core functions (core.c) */
+
+/**
+ * nvmf_tgt_req_init() - validate a received command and choose how to execute it
+ * @req: request with @cmd, @sq, @buf, @buf_len set by the transport
+ *
+ * Sets @execute, @data_len, @data_dir. On failure the caller completes the request with the
+ * returned status (after discarding any in-capsule data).
+ * Return: NVME_SC_SUCCESS, or an NVMe status (SGL, opcode, state errors).
+ */
+uint16_t nvmf_tgt_req_init(struct nvmf_tgt_req *req);
+
+/**
+ * nvmf_tgt_req_complete() - finish @req with @status; fills the CQE and hands it to the
+ * transport. Called exactly once per request, on the SQ's reactor.
+ * @req: request
+ * @status: NVMe status (NVME_SC_*, NVME_STATUS_DNR / MORE bits)
+ */
+void nvmf_tgt_req_complete(struct nvmf_tgt_req *req, uint16_t status);
+
+/**
+ * nvmf_tgt_errno_to_status() - the NVMe status for a backend -errno
+ * @err: negative errno
+ *
+ * Return: NVMe status (e.g. -EIO on read -> NVME_SC_READ_ERROR is decided by the caller;
+ * this maps -ENOSPC to CAP_EXCEEDED, -EINVAL to INVALID_FIELD, others to INTERNAL).
+ */
+uint16_t nvmf_tgt_errno_to_status(int err);
+
+/**
+ * nvmf_tgt_check_transfer_len() - the SGL must describe exactly @len bytes
+ * @req: request
+ * @len: bytes the command transfers
+ *
+ * Return: true if it does; otherwise the request has been completed with SGL Invalid Data.
+ */
+bool nvmf_tgt_check_transfer_len(struct nvmf_tgt_req *req, uint32_t len);
+
+/** nvmf_tgt_sq_init() - prepare an SQ embedded in a transport queue (not connected yet) */
+void nvmf_tgt_sq_init(struct nvmf_tgt_sq *sq, struct nvmf_tgt *tgt, struct nvmf_tgt_port *port,
+		      struct nvmf_reactor *reactor, const struct nvmf_tgt_transport_ops *ops);
+
+/**
+ * nvmf_tgt_sq_quiesce() - the transport starts tearing @sq down: release the requests the
+ * core holds parked (AERs), stop the keep-alive timer and, for an admin queue, fail the
+ * controller so that its I/O queues go too. Called once, on the SQ's reactor, before the
+ * transport waits for its slots.
+ */
+void nvmf_tgt_sq_quiesce(struct nvmf_tgt_sq *sq);
+
+/**
+ * nvmf_tgt_sq_destroy() - the transport has drained @sq: unregister it from its controller
+ * and drop the controller reference it held. Called on the SQ's reactor.
+ */
+void nvmf_tgt_sq_destroy(struct nvmf_tgt_sq *sq);
+
+/** nvmf_tgt_pick_reactor() - round-robin reactor for a new connection */
+struct nvmf_reactor *nvmf_tgt_pick_reactor(struct nvmf_tgt *tgt);
+
+/** nvmf_tgt_find_subsys() - subsystem by NQN (the discovery NQN included), or NULL */
+struct nvmf_tgt_subsys *nvmf_tgt_find_subsys(struct nvmf_tgt *tgt, const char *nqn);
+
+/** nvmf_tgt_port_has_subsys() - is @subsys exported on @port (discovery: always) */
+bool nvmf_tgt_port_has_subsys(const struct nvmf_tgt_port *port,
+			      const struct nvmf_tgt_subsys *subsys);
+
+/** nvmf_tgt_host_allowed() - may @hostnqn connect to @subsys */
+bool nvmf_tgt_host_allowed(const struct nvmf_tgt_subsys *subsys, const char *hostnqn);
+
+/** nvmf_tgt_find_ns() - active namespace by NSID, or NULL */
+struct nvmf_tgt_ns *nvmf_tgt_find_ns(const struct nvmf_tgt_subsys *subsys, uint32_t nsid);
+
+/* Controller (ctrl.c) */
+
+/**
+ * nvmf_tgt_ctrl_alloc() - a new controller for an admin queue Connect
+ * @subsys: subsystem
+ * @port: port the host came in on
+ * @sq: the admin SQ (on the calling reactor)
+ * @hostnqn: host NQN (NUL-terminated)
+ * @hostid: host identifier, 16 bytes
+ * @kato_ms: Keep Alive Timeout from Connect, ms (0 = none; discovery gets 120 s)
+ * @out: the controller, holding one reference for @sq
+ *
+ * Return: NVMe status: success, NVME_SC_CONNECT_CTRL_BUSY when no controller ID is free,
+ * NVME_SC_INTERNAL on allocation failure.
+ */
+uint16_t nvmf_tgt_ctrl_alloc(struct nvmf_tgt_subsys *subsys, struct nvmf_tgt_port *port,
+			     struct nvmf_tgt_sq *sq, const char *hostnqn, const uint8_t *hostid,
+			     uint32_t kato_ms, struct nvmf_tgt_ctrl **out);
+
+/**
+ * nvmf_tgt_ctrl_find_get() - the controller @cntlid of @subsys with a new reference
+ * Return: the controller or NULL.
+ */
+struct nvmf_tgt_ctrl *nvmf_tgt_ctrl_find_get(struct nvmf_tgt_subsys *subsys, uint16_t cntlid);
+
+/** nvmf_tgt_ctrl_get() - take a reference */
+void nvmf_tgt_ctrl_get(struct nvmf_tgt_ctrl *ctrl);
+/** nvmf_tgt_ctrl_put() - drop a reference; the last one unlinks and frees the controller */
+void nvmf_tgt_ctrl_put(struct nvmf_tgt_ctrl *ctrl);
+
+/**
+ * nvmf_tgt_ctrl_fatal() - keep-alive expiry, admin queue loss or a transport error: set
+ * CSTS.CFS and disconnect every queue of the controller (each on its own reactor). Callable
+ * from any reactor; idempotent.
+ */
+void nvmf_tgt_ctrl_fatal(struct nvmf_tgt_ctrl *ctrl, const char *why);
+
+/** nvmf_tgt_ctrl_ka_start() - arm the keep-alive timer (on the admin queue's reactor) */
+void nvmf_tgt_ctrl_ka_start(struct nvmf_tgt_ctrl *ctrl);
+
+/** nvmf_tgt_ctrl_ka_activity() - note a command on any queue (traffic-based keep-alive) */
+static inline void nvmf_tgt_ctrl_ka_activity(struct nvmf_tgt_ctrl *ctrl)
+{
+	/* read first so that busy I/O queues do not bounce the cache line */
+	if (!atomic_load_explicit(&ctrl->ka_activity, memory_order_relaxed))
+		atomic_store_explicit(&ctrl->ka_activity, true, memory_order_relaxed);
+}
+
+/**
+ * nvmf_tgt_ctrl_add_error() - record a failed command in the Error Information log
+ * @req: the failed request (after its CQE is filled)
+ */
+void nvmf_tgt_ctrl_add_error(struct nvmf_tgt_req *req);
+
+/**
+ * nvmf_tgt_ctrl_aen() - queue an asynchronous event for @ctrl; callable from any thread
+ * @ctrl: controller (a reference is taken while the message is in flight)
+ * @type: NVME_AER_TYPE_*
+ * @info: NVME_AER_NOTICE_* / info field
+ * @lid: log page that clears it
+ */
+void nvmf_tgt_ctrl_aen(struct nvmf_tgt_ctrl *ctrl, uint8_t type, uint8_t info, uint8_t lid);
+
+/** nvmf_tgt_ctrl_aen_clear() - the host read log page @lid (without RAE): unmask its type */
+void nvmf_tgt_ctrl_aen_clear(struct nvmf_tgt_ctrl *ctrl, uint8_t lid);
+
+/** nvmf_tgt_ctrl_abort_aers() - complete queued AERs with Abort SQ Deleted (teardown) */
+void nvmf_tgt_ctrl_abort_aers(struct nvmf_tgt_ctrl *ctrl);
+
+/** nvmf_tgt_ctrl_stats() - I/O counters of every SQ of @ctrl's subsystem, live and gone */
+void nvmf_tgt_subsys_stats(struct nvmf_tgt_subsys *subsys, uint64_t *read_bytes,
+			   uint64_t *write_bytes, uint64_t *read_cmds, uint64_t *write_cmds);
+
+/* Command sets: parse functions pick req->execute and set req->data_len checks */
+uint16_t nvmf_tgt_parse_fabrics_cmd(struct nvmf_tgt_req *req); /* fabrics.c */
+uint16_t nvmf_tgt_parse_admin_cmd(struct nvmf_tgt_req *req); /* admin.c */
+uint16_t nvmf_tgt_parse_discovery_cmd(struct nvmf_tgt_req *req); /* discovery.c */
+uint16_t nvmf_tgt_parse_io_cmd(struct nvmf_tgt_req *req); /* io.c */
+
+/**
+ * nvmf_tgt_discovery_log() - build the discovery log page for a host on @port
+ * @port: the port the discovery controller is connected through
+ * @hostnqn: the host's NQN (subsystems it may not use are left out)
+ * @buf: output
+ * @len: bytes of @buf
+ *
+ * Return: total size of the log page in bytes (may exceed @len; @buf holds the first @len).
+ */
+size_t nvmf_tgt_discovery_log(struct nvmf_tgt_port *port, const char *hostnqn, void *buf,
+			      size_t len);
+
+/** nvmf_tgt_effects() - Commands Supported and Effects entry for an opcode (admin or I/O) */
+uint32_t nvmf_tgt_admin_effects(uint8_t opcode);
+uint32_t nvmf_tgt_io_effects(uint8_t opcode);
+
+/** nvmf_tgt_cap() - the CAP property for a controller of @tgt */
+uint64_t nvmf_tgt_cap(const struct nvmf_tgt *tgt, const struct nvmf_tgt_ctrl *ctrl);
+
+#endif

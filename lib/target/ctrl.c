@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Controllers: dynamic controller IDs, references (one per connected queue), the fatal path
+ * that disconnects every queue on its own reactor, keep-alive (NVMe Base 2.0c 3.9.4) and the
+ * Error Information log (5.16.1.2).
+ */
+#include "core.h"
+
+#include "common/log.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void ka_expired(struct nvmf_timer *t)
+{
+	struct nvmf_tgt_ctrl *ctrl = (struct nvmf_tgt_ctrl *)((char *)t -
+							      offsetof(struct nvmf_tgt_ctrl, ka_timer));
+
+	/*
+	 * Like nvmet: a command on any queue during the last period counts as keep-alive
+	 * (traffic-based keep-alive, CTRATT.TBKAS), so an expiry is a whole KATO of silence.
+	 */
+	if (atomic_exchange_explicit(&ctrl->ka_activity, false, memory_order_relaxed)) {
+		nvmf_timer_arm(ctrl->reactor, &ctrl->ka_timer, ctrl->kato_ms);
+		return;
+	}
+	nvmf_warn("ctrl %u (%s): keep-alive timeout (%u ms), host %s", ctrl->cntlid,
+		  ctrl->subsys->nqn, ctrl->kato_ms, ctrl->hostnqn);
+	nvmf_tgt_ctrl_fatal(ctrl, "keep-alive timeout");
+}
+
+void nvmf_tgt_ctrl_ka_start(struct nvmf_tgt_ctrl *ctrl)
+{
+	if (atomic_load(&ctrl->fatal))
+		return;
+	if (!ctrl->kato_ms) {
+		nvmf_timer_cancel(ctrl->reactor, &ctrl->ka_timer);
+		return;
+	}
+	atomic_store_explicit(&ctrl->ka_activity, false, memory_order_relaxed);
+	nvmf_timer_arm(ctrl->reactor, &ctrl->ka_timer, ctrl->kato_ms);
+}
+
+static bool cntlid_in_use(struct nvmf_tgt_subsys *s, uint16_t cntlid)
+{
+	for (struct nvmf_tgt_ctrl *c = s->ctrls; c; c = c->next)
+		if (c->cntlid == cntlid)
+			return true;
+	return false;
+}
+
+uint16_t nvmf_tgt_ctrl_alloc(struct nvmf_tgt_subsys *s, struct nvmf_tgt_port *port,
+			     struct nvmf_tgt_sq *sq, const char *hostnqn, const uint8_t *hostid,
+			     uint32_t kato_ms, struct nvmf_tgt_ctrl **out)
+{
+	struct nvmf_tgt_ctrl *ctrl = calloc(1, sizeof(*ctrl));
+	unsigned int span = (unsigned int)s->cntlid_max - s->cntlid_min + 1;
+	bool found = false;
+
+	if (!ctrl)
+		return NVME_SC_INTERNAL;
+	ctrl->subsys = s;
+	ctrl->port = port;
+	ctrl->reactor = sq->reactor;
+	ctrl->io_queue_depth = s->tgt->opts.io_queue_depth;
+	snprintf(ctrl->hostnqn, sizeof(ctrl->hostnqn), "%s", hostnqn);
+	memcpy(ctrl->hostid, hostid, sizeof(ctrl->hostid));
+	atomic_init(&ctrl->refs, 1);
+	pthread_mutex_init(&ctrl->lock, NULL);
+	ctrl->ka_timer.fn = ka_expired;
+	/* Linux nvmet gives discovery controllers a keep-alive even when the host asks none */
+	if (!kato_ms && s->subtype == NVME_NQN_CURR)
+		kato_ms = NVMF_TGT_DISC_KATO_MS;
+	ctrl->kato_ms = kato_ms;
+	atomic_init(&ctrl->vwc_enabled, true);
+	ctrl->features_temp_thresh = 0x0157; /* 70 C in Kelvin */
+	ctrl->sqs[0] = sq;
+
+	pthread_mutex_lock(&s->lock);
+	for (unsigned int i = 0; i < span; i++) {
+		uint16_t id = s->next_cntlid;
+
+		s->next_cntlid = id >= s->cntlid_max ? s->cntlid_min : (uint16_t)(id + 1);
+		if (!cntlid_in_use(s, id)) {
+			ctrl->cntlid = id;
+			found = true;
+			break;
+		}
+	}
+	if (!found) {
+		pthread_mutex_unlock(&s->lock);
+		pthread_mutex_destroy(&ctrl->lock);
+		free(ctrl);
+		return NVME_SC_CONNECT_CTRL_BUSY | NVME_STATUS_DNR;
+	}
+	ctrl->next = s->ctrls;
+	s->ctrls = ctrl;
+	pthread_mutex_unlock(&s->lock);
+	atomic_fetch_add(&s->tgt->nr_ctrls, 1);
+
+	sq->ctrl = ctrl;
+	nvmf_tgt_ctrl_ka_start(ctrl);
+	nvmf_info("ctrl %u: %s connected to %s (kato %u ms)", ctrl->cntlid, hostnqn, s->nqn,
+		  kato_ms);
+	*out = ctrl;
+	return NVME_SC_SUCCESS;
+}
+
+struct nvmf_tgt_ctrl *nvmf_tgt_ctrl_find_get(struct nvmf_tgt_subsys *s, uint16_t cntlid)
+{
+	struct nvmf_tgt_ctrl *c;
+
+	pthread_mutex_lock(&s->lock);
+	for (c = s->ctrls; c; c = c->next) {
+		if (c->cntlid == cntlid && !atomic_load(&c->fatal)) {
+			nvmf_tgt_ctrl_get(c);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return c;
+}
+
+void nvmf_tgt_ctrl_get(struct nvmf_tgt_ctrl *ctrl)
+{
+	atomic_fetch_add_explicit(&ctrl->refs, 1, memory_order_relaxed);
+}
+
+void nvmf_tgt_ctrl_put(struct nvmf_tgt_ctrl *ctrl)
+{
+	struct nvmf_tgt_subsys *s = ctrl->subsys;
+	struct nvmf_tgt_ctrl **pp;
+
+	if (atomic_fetch_sub_explicit(&ctrl->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	pthread_mutex_lock(&s->lock);
+	for (pp = &s->ctrls; *pp; pp = &(*pp)->next) {
+		if (*pp == ctrl) {
+			*pp = ctrl->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	nvmf_info("ctrl %u (%s): freed", ctrl->cntlid, s->nqn);
+	atomic_fetch_sub(&s->tgt->nr_ctrls, 1);
+	pthread_mutex_destroy(&ctrl->lock);
+	free(ctrl);
+}
+
+struct disconnect_msg {
+	struct nvmf_tgt_ctrl *ctrl; /* holds a reference */
+	uint16_t qid;
+};
+
+static void disconnect_on_reactor(void *arg)
+{
+	struct disconnect_msg *m = arg;
+	struct nvmf_tgt_ctrl *ctrl = m->ctrl;
+	struct nvmf_tgt_sq *sq;
+
+	/*
+	 * The queue may have gone between the send and now: it is only freed on this reactor,
+	 * so if it is still registered here it is still alive.
+	 */
+	pthread_mutex_lock(&ctrl->lock);
+	sq = ctrl->sqs[m->qid];
+	if (sq && sq->reactor != nvmf_reactor_current())
+		sq = NULL;
+	pthread_mutex_unlock(&ctrl->lock);
+	if (sq)
+		sq->ops->disconnect_sq(sq);
+	nvmf_tgt_ctrl_put(ctrl);
+	free(m);
+}
+
+void nvmf_tgt_ctrl_fatal(struct nvmf_tgt_ctrl *ctrl, const char *why)
+{
+	if (atomic_exchange(&ctrl->fatal, true))
+		return;
+	nvmf_info("ctrl %u (%s): tearing down: %s", ctrl->cntlid, ctrl->subsys->nqn, why);
+	atomic_fetch_or(&ctrl->csts, NVME_CSTS_CFS);
+	pthread_mutex_lock(&ctrl->lock);
+	for (unsigned int qid = 0; qid <= NVMF_TGT_MAX_IO_QUEUES; qid++) {
+		struct nvmf_tgt_sq *sq = ctrl->sqs[qid];
+		struct disconnect_msg *m;
+
+		if (!sq)
+			continue;
+		m = malloc(sizeof(*m));
+		if (!m) {
+			nvmf_err("ctrl %u: out of memory disconnecting qid %u", ctrl->cntlid, qid);
+			continue;
+		}
+		m->ctrl = ctrl;
+		m->qid = (uint16_t)qid;
+		nvmf_tgt_ctrl_get(ctrl); /* dropped in disconnect_on_reactor() */
+		if (nvmf_reactor_send(sq->reactor, disconnect_on_reactor, m) < 0) {
+			nvmf_tgt_ctrl_put(ctrl);
+			free(m);
+		}
+	}
+	pthread_mutex_unlock(&ctrl->lock);
+}
+
+void nvmf_tgt_ctrl_add_error(struct nvmf_tgt_req *req)
+{
+	struct nvmf_tgt_ctrl *ctrl = req->sq->ctrl;
+	struct nvme_error_log_entry *e;
+	uint64_t count = atomic_fetch_add(&ctrl->subsys->err_count, 1) + 1;
+
+	pthread_mutex_lock(&ctrl->lock);
+	e = &ctrl->err_log[ctrl->err_log_next];
+	ctrl->err_log_next = (ctrl->err_log_next + 1) % NVMF_TGT_ERR_LOG_ENTRIES;
+	memset(e, 0, sizeof(*e));
+	e->error_count = count;
+	e->sqid = req->sq->qid;
+	e->cmdid = req->cmd.cid;
+	e->status_field = req->cqe.status;
+	e->param_error_location = req->error_loc;
+	e->lba = req->error_lba;
+	e->nsid = req->cmd.nsid;
+	e->trtype = req->sq->port ? req->sq->port->trtype : 0;
+	pthread_mutex_unlock(&ctrl->lock);
+}
+
+void nvmf_tgt_subsys_stats(struct nvmf_tgt_subsys *s, uint64_t *read_bytes,
+			   uint64_t *write_bytes, uint64_t *read_cmds, uint64_t *write_cmds)
+{
+	uint64_t rb, wb, rc, wc;
+
+	pthread_mutex_lock(&s->lock);
+	rb = s->read_bytes;
+	wb = s->write_bytes;
+	rc = s->read_cmds;
+	wc = s->write_cmds;
+	for (struct nvmf_tgt_ctrl *c = s->ctrls; c; c = c->next) {
+		pthread_mutex_lock(&c->lock);
+		for (unsigned int q = 0; q <= NVMF_TGT_MAX_IO_QUEUES; q++) {
+			struct nvmf_tgt_sq *sq = c->sqs[q];
+
+			if (!sq)
+				continue;
+			rb += atomic_load_explicit(&sq->stats.read_bytes, memory_order_relaxed);
+			wb += atomic_load_explicit(&sq->stats.write_bytes, memory_order_relaxed);
+			rc += atomic_load_explicit(&sq->stats.read_cmds, memory_order_relaxed);
+			wc += atomic_load_explicit(&sq->stats.write_cmds, memory_order_relaxed);
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	*read_bytes = rb;
+	*write_bytes = wb;
+	*read_cmds = rc;
+	*write_cmds = wc;
+}
