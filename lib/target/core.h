@@ -71,6 +71,20 @@ struct nvmf_tgt_transport_ops {
 
 extern const struct nvmf_tgt_transport_ops nvmf_tgt_tcp_ops;
 
+/**
+ * nvmf_tgt_tcp_adopt_fd() - serve an already connected stream socket as an NVMe/TCP queue
+ * of @port (tests and fuzzing use a socketpair). The fd must be non-blocking; the queue owns
+ * it from now on and closes it when it goes.
+ * @tgt: started target
+ * @port: a started TCP port of @tgt
+ * @fd: connected stream socket
+ * @peer: name for logs
+ *
+ * Return: 0, -ENOTCONN if @port is not listening, -ENOMEM.
+ */
+int nvmf_tgt_tcp_adopt_fd(struct nvmf_tgt *tgt, struct nvmf_tgt_port *port, int fd,
+			  const char *peer);
+
 /* -------------------------------------------------------------------------------------- */
 /* Backend interface */
 
