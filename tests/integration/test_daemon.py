@@ -1,0 +1,1062 @@
+# SPDX-License-Identifier: MIT
+"""Integration tests: the real nvmf-tgt daemon on 127.0.0.1, driven over NVMe/TCP by the
+small host in nvmftcp.py.
+
+Run through tests/integration/run.sh BUILD_DIR, or directly:
+    python3 tests/integration/test_daemon.py --build BUILD_DIR [unittest args, e.g. -k Keep]
+With NVMF_IT_KEEP=1 in the environment the temporary directories (configuration, backing
+file, the daemon's -v log) are kept and named on stderr.
+
+Each test class starts its own daemon from a generated nvmetcli JSON configuration on free
+ports in a temporary directory, and stops it with SIGTERM, asserting exit status 0 within
+10 s. Tests that do not break connections share their class's daemon.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nvmftcp as nt  # noqa: E402
+
+BUILD_DIR = os.environ.get("NVMF_BUILD_DIR", "build")
+
+SUBNQN = "nqn.2024-01.io.nvmf.test:disk"
+RESTRICTED_NQN = "nqn.2024-01.io.nvmf.test:restricted"
+HOSTNQN = "nqn.2014-08.org.nvmexpress:uuid:6d1f4c2a-0b7e-4e55-9a3c-5f2d8e1b7c90"
+ALLOWED_HOSTNQN = "nqn.2024-01.io.nvmf.test:host-allowed"
+REFERRAL = {"traddr": "192.0.2.10", "trsvcid": "8009", "portid": 7}
+
+NS_MEM = 1  # 64 MiB in RAM
+NS_FILE = 2  # 16 MiB sparse file
+NS_MEM_BYTES = 64 << 20
+NS_FILE_BYTES = 16 << 20
+LBA = 512
+MDTS = 128 << 10
+STOP_TIMEOUT = 10.0
+
+
+def free_port():
+    """A TCP port nobody listens on right now (bind to port 0 and let the kernel choose)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def port_entry(portid, port, subsystems, referrals=()):
+    return {
+        "portid": portid,
+        "addr": {"trtype": "tcp", "adrfam": "ipv4", "traddr": "127.0.0.1",
+                 "trsvcid": str(port), "treq": "not specified"},
+        "subsystems": list(subsystems),
+        "referrals": list(referrals),
+        "ana_groups": [{"grpid": 1, "ana": {"state": "optimized"}}],
+        "param": {},
+    }
+
+
+def make_config(tmpdir, io_port, disc_port, reactors=2):
+    """Two subsystems: SUBNQN (any host; a mem and a file namespace) on both ports, and
+    RESTRICTED_NQN (only ALLOWED_HOSTNQN) on the I/O port. The discovery port has a
+    referral."""
+    return {
+        "hosts": [{"nqn": ALLOWED_HOSTNQN}],
+        "nvmf": {"reactors": reactors},
+        "ports": [
+            port_entry(1, io_port, [SUBNQN, RESTRICTED_NQN]),
+            port_entry(2, disc_port, [SUBNQN], referrals=[{
+                "name": "peer", "enable": 1,
+                "addr": {"trtype": "tcp", "adrfam": "ipv4", "traddr": REFERRAL["traddr"],
+                         "trsvcid": REFERRAL["trsvcid"], "treq": "not specified",
+                         "portid": str(REFERRAL["portid"])}}]),
+        ],
+        "subsystems": [
+            {"nqn": SUBNQN,
+             "attr": {"allow_any_host": "1", "serial": "nvmf-it-0001", "model": "nvmf-it",
+                      "version": "1.3"},
+             "allowed_hosts": [],
+             "namespaces": [
+                 {"nsid": NS_MEM, "enable": 1, "ana_grpid": 1,
+                  "device": {"path": "", "nvmf_backend": "mem", "nvmf_size": "64M"}},
+                 {"nsid": NS_FILE, "enable": 1, "ana_grpid": 1,
+                  "device": {"path": os.path.join(tmpdir, "ns2.img"), "nvmf_size": "16M"}},
+             ]},
+            {"nqn": RESTRICTED_NQN,
+             "attr": {"allow_any_host": "0"},
+             "allowed_hosts": [ALLOWED_HOSTNQN],
+             "namespaces": [
+                 {"nsid": 1, "enable": 1,
+                  "device": {"path": "", "nvmf_backend": "mem", "nvmf_size": "1M"}},
+             ]},
+        ],
+    }
+
+
+class Daemon:
+    """One nvmf-tgt process with its own configuration in its own temporary directory."""
+
+    def __init__(self, reactors=2):
+        self.exe = os.path.join(BUILD_DIR, "nvmf-tgt")
+        self.tmpdir = tempfile.mkdtemp(prefix="nvmf-it-")
+        self.io_port = free_port()
+        self.disc_port = free_port()
+        while self.disc_port == self.io_port:
+            self.disc_port = free_port()
+        self.config = make_config(self.tmpdir, self.io_port, self.disc_port, reactors)
+        self.config_path = os.path.join(self.tmpdir, "nvmf.json")
+        self.log_path = os.path.join(self.tmpdir, "nvmf-tgt.log")
+        self.proc = None
+
+    def start(self, timeout=10.0):
+        with open(self.config_path, "w") as f:
+            json.dump(self.config, f, indent=1)
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([self.exe, "-c", self.config_path, "-v"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        for port in (self.io_port, self.disc_port):
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("nvmf-tgt exited with %d:\n%s" % (
+                        self.proc.returncode, self.log_text()))
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("nvmf-tgt does not listen on %d" % port)
+                    time.sleep(0.02)
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")[-8000:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout=STOP_TIMEOUT):
+        """SIGTERM; returns (exit status, seconds), or (None, timeout) if it did not exit."""
+        if self.proc is None:
+            return 0, 0.0
+        start = time.monotonic()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = None
+        elapsed = time.monotonic() - start
+        self.log.close()
+        return rc, elapsed
+
+    def cleanup(self):
+        if os.environ.get("NVMF_IT_KEEP"):
+            print("\nnvmf-it: kept %s" % self.tmpdir, file=sys.stderr)
+            return
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+class DaemonTestCase(unittest.TestCase):
+    """Tests sharing one daemon per class; the stop is checked when the class ends."""
+
+    daemon = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.daemon = Daemon().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        d = cls.daemon
+        rc, elapsed = d.stop()
+        text = d.log_text()
+        d.cleanup()
+        if rc != 0 or elapsed > STOP_TIMEOUT:
+            raise AssertionError("nvmf-tgt stop: status %r after %.1f s\n%s" % (
+                rc, elapsed, text))
+
+    def setUp(self):
+        self.assertTrue(self.daemon.alive(), "nvmf-tgt is not running:\n" +
+                        self.daemon.log_text())
+        self._ctrls = []
+        self._conns = []
+
+    def tearDown(self):
+        for c in self._ctrls:
+            c.close()
+        for c in self._conns:
+            c.close()
+
+    # helpers --------------------------------------------------------------------------------
+
+    def ctrl(self, hdgst=False, ddgst=False, kato=0, subnqn=SUBNQN, hostnqn=HOSTNQN):
+        c = nt.Controller(self.daemon.io_port, subnqn, hostnqn, nt.fresh_hostid(), kato=kato,
+                          hdgst=hdgst, ddgst=ddgst)
+        self._ctrls.append(c)
+        return c
+
+    def conn(self, port=None):
+        c = nt.NvmeTcpConn(port or self.daemon.io_port)
+        self._conns.append(c)
+        return c
+
+    def assertStatus(self, cqe, code, dnr=None, msg=""):
+        self.assertEqual(cqe.code, code, "%s: %r, want status %#x" % (msg, cqe, code))
+        if dnr is not None:
+            self.assertEqual(cqe.dnr, dnr, "%s: %r DNR" % (msg, cqe))
+
+    def assertOk(self, cqe, msg=""):
+        self.assertEqual(cqe.status, 0, "%s: %r" % (msg, cqe))
+
+    def assertTerm(self, conn, fes=None, fei=None, timeout=5.0):
+        """The next thing from the target is a C2HTermReq, then it closes the connection."""
+        with self.assertRaises(nt.TermReq) as cm:
+            while True:
+                conn.process_one(timeout)
+        t = cm.exception
+        if fes is not None:
+            self.assertEqual(t.fes, fes, "C2HTermReq FES (FEI %d)" % t.fei)
+        if fei is not None:
+            self.assertEqual(t.fei, fei, "C2HTermReq FEI (FES %d)" % t.fes)
+        # the termination PDU header itself: HLEN 24, PDO 0, no digests, PLEN covers the echo
+        ptype, flags, hlen, pdo, plen = struct.unpack_from("<BBBBI", t.raw, 0)
+        self.assertEqual((ptype, hlen, pdo, plen), (nt.PDU_C2H_TERM, 24, 0, len(t.raw)))
+        self.assertLessEqual(len(t.echoed), 128)
+        self.assertIsNotNone(conn.wait_closed(5.0), "connection not closed after C2HTermReq")
+        return t
+
+    def assertDaemonServes(self):
+        """The daemon is alive and a brand-new controller does I/O."""
+        self.assertTrue(self.daemon.alive(), "nvmf-tgt died:\n" + self.daemon.log_text())
+        c = self.ctrl()
+        q = c.connect_io()
+        data = nt.pattern(8192, 77)
+        cqe, _ = q.write(NS_MEM, 60000, data, in_capsule=False)
+        self.assertOk(cqe, "write on a fresh controller")
+        cqe, back = q.read(NS_MEM, 60000, len(data))
+        self.assertOk(cqe, "read on a fresh controller")
+        self.assertEqual(back, data)
+        c.close()
+
+
+# ------------------------------------------------------------------------------------------
+
+
+class BasicTests(DaemonTestCase):
+    """Connection setup, the admin and I/O command paths, status codes, log pages,
+    Connect failures and discovery. Nothing here breaks a connection."""
+
+    def test_icreq_icresp(self):
+        for hdgst in (False, True):
+            for ddgst in (False, True):
+                with self.subTest(hdgst=hdgst, ddgst=ddgst):
+                    c = self.conn()
+                    r = c.icreq(hdgst=hdgst, ddgst=ddgst)
+                    self.assertEqual((r["type"], r["hlen"], r["pdo"], r["plen"]),
+                                     (nt.PDU_ICRESP, 128, 0, 128))
+                    self.assertEqual(r["flags"], 0)
+                    self.assertEqual(r["pfv"], 0)
+                    self.assertLessEqual(r["cpda"], 31)
+                    self.assertGreaterEqual(r["maxdata"], 4096)
+                    self.assertEqual(r["maxdata"] % 4, 0)
+                    self.assertEqual(r["hdgst"], hdgst)
+                    self.assertEqual(r["ddgst"], ddgst)
+                    self.assertTrue(r["rsvd_zero"], "ICResp reserved bytes not zero")
+                    c.close()
+
+    def _io_path(self, hdgst, ddgst, nsid):
+        hostid = nt.fresh_hostid()
+        a = nt.open_queue(self.daemon.io_port, SUBNQN, HOSTNQN, hostid, hdgst=hdgst,
+                          ddgst=ddgst)
+        self._conns.append(a)
+        cntlid = a.cntlid
+        self.assertNotEqual(cntlid, 0xFFFF)
+        self.assertGreaterEqual(cntlid, 1)
+        self.assertLessEqual(cntlid, 0xFFEF)
+
+        cap = a.prop_get(nt.REG_CAP, size8=True)
+        self.assertOk(cap, "Property Get CAP")
+        self.assertEqual(cap.u64 & 0xFFFF, 127, "CAP.MQES")
+        self.assertTrue(cap.u64 & (1 << 37), "CAP.CSS NVM")
+        self.assertEqual((cap.u64 >> 48) & 0xF, 0, "CAP.MPSMIN (4 KiB)")
+        vs = a.prop_get(nt.REG_VS)
+        self.assertOk(vs, "Property Get VS")
+        self.assertEqual(vs.dw0, 0x00010300, "VS 1.3.0")
+        csts = a.prop_get(nt.REG_CSTS)
+        self.assertOk(csts)
+        self.assertEqual(csts.dw0 & nt.CSTS_RDY, 0, "CSTS.RDY before CC.EN")
+        self.assertOk(a.prop_set(nt.REG_CC, nt.CC_DEFAULT | nt.CC_EN), "Property Set CC.EN")
+        csts = a.prop_get(nt.REG_CSTS)
+        self.assertOk(csts)
+        self.assertEqual(csts.dw0 & (nt.CSTS_RDY | nt.CSTS_CFS), nt.CSTS_RDY, "CSTS after EN")
+        cc = a.prop_get(nt.REG_CC)
+        self.assertEqual(cc.dw0, nt.CC_DEFAULT | nt.CC_EN, "CC reads back")
+
+        cqe, data = a.identify(nt.CNS_CTRL)
+        self.assertOk(cqe, "Identify Controller")
+        idc = nt.parse_id_ctrl(data)
+        self.assertEqual(idc["subnqn"], SUBNQN)
+        self.assertEqual(idc["cntlid"], cntlid)
+        self.assertEqual(idc["mdts"], 5, "MDTS: 128 KiB in 4 KiB units, log2")
+        self.assertEqual(idc["ioccsz"], (64 + 8192) // 16, "IOCCSZ: SQE + 8 KiB in-capsule")
+        self.assertEqual(idc["iorcsz"], 1)
+        self.assertEqual(idc["cntrltype"], 1, "I/O controller")
+        self.assertEqual(idc["sn"], "nvmf-it-0001")
+        self.assertEqual(idc["mn"], "nvmf-it")
+        self.assertEqual(idc["nn"], 2)
+        self.assertEqual((idc["sqes"], idc["cqes"]), (0x66, 0x44))
+
+        cqe, data = a.identify(nt.CNS_NS, nsid=nsid)
+        self.assertOk(cqe, "Identify Namespace")
+        idn = nt.parse_id_ns(data)
+        size = NS_MEM_BYTES if nsid == NS_MEM else NS_FILE_BYTES
+        self.assertEqual(idn["lba_shift"], 9)
+        self.assertEqual(idn["nsze"], size // LBA)
+
+        cqe = a.set_features(nt.FEAT_NUM_QUEUES, 3 | (3 << 16))
+        self.assertOk(cqe, "Set Features Number of Queues")
+        # 4 SQs and 4 CQs asked (0's based), well within the target's 64: all granted
+        self.assertEqual(cqe.dw0, 3 | (3 << 16), "NSQA / NCQA")
+
+        q = nt.open_queue(self.daemon.io_port, SUBNQN, HOSTNQN, hostid, qid=1,
+                          cntlid=cntlid, sqsize=127, hdgst=hdgst, ddgst=ddgst)
+        self._conns.append(q)
+        self.assertEqual(q.cntlid, cntlid, "I/O queue Connect returns the controller's ID")
+
+        small = nt.pattern(4096, 1 + nsid)
+        cqe, cmd = q.write(nsid, 8, small, in_capsule=True)
+        self.assertOk(cqe, "4 KiB in-capsule write")
+        self.assertEqual(cmd.r2ts, [], "no R2T for in-capsule data")
+        self.assertEqual(cqe.sq_id, 1)
+
+        big = nt.pattern(MDTS, 2 + nsid)
+        cqe, cmd = q.write(nsid, 1024, big, in_capsule=False, h2c_chunk=32768)
+        self.assertOk(cqe, "128 KiB write by R2T")
+        self.assertEqual(len(cmd.r2ts), 1, "one R2T for the whole transfer")
+        cccid, ttag, r2to, r2tl = cmd.r2ts[0]
+        self.assertEqual(cccid, cmd.cid, "R2T CCCID")
+        self.assertEqual(r2to, 0, "R2T R2TO")
+        self.assertEqual(r2tl, MDTS, "R2T R2TL")
+        self.assertEqual(cmd.h2c_sent, 4)
+
+        cqe, back = q.read(nsid, 8, 4096)
+        self.assertOk(cqe, "read back 4 KiB")
+        self.assertEqual(back, small)
+        cqe, back = q.read(nsid, 1024, MDTS)
+        self.assertOk(cqe, "read back 128 KiB")
+        self.assertEqual(back, big)
+
+        # several R2T writes in flight at once: distinct transfer tags, every byte lands
+        cmds = []
+        datas = []
+        for i in range(4):
+            d = nt.pattern(65536, 10 + i + nsid)
+            cid = q.alloc_cid()
+            s = q.rw_sqe(nt.IO_WRITE, cid, nsid, 4096 + i * 128, 128, len(d))
+            cmds.append(q.submit(s, data_out=d, h2c_chunk=16384))
+            datas.append(d)
+        for cmd in cmds:
+            self.assertOk(q.wait(cmd), "concurrent R2T write")
+        ttags = [cmd.r2ts[0][1] for cmd in cmds]
+        self.assertEqual(len(set(ttags)), 4, "transfer tags of outstanding R2Ts: %r" % ttags)
+        for half in (0, 1):  # MDTS is 128 KiB
+            cqe, back = q.read(nsid, 4096 + half * 256, 2 * 65536)
+            self.assertOk(cqe)
+            self.assertEqual(back, b"".join(datas[half * 2:half * 2 + 2]))
+
+    def test_io_path(self):
+        for nsid in (NS_MEM, NS_FILE):
+            with self.subTest(nsid=nsid):
+                self._io_path(False, False, nsid)
+
+    def test_io_path_digests(self):
+        for nsid in (NS_MEM, NS_FILE):
+            with self.subTest(nsid=nsid):
+                self._io_path(True, True, nsid)
+
+    def test_sq_flow_control_disabled(self):
+        c = self.ctrl(hdgst=True, ddgst=True)
+        q = c.connect_io(cattr=1 << 2)  # CATTR bit 2: disable SQ flow control
+        data = nt.pattern(16384, 31)
+        self.assertOk(q.write(NS_MEM, 7000, data, in_capsule=False)[0])
+        cqe, back = q.read(NS_MEM, 7000, len(data))
+        self.assertOk(cqe)
+        self.assertEqual(back, data)
+        # the read completed by the C2HData SUCCESS flag: no CapsuleResp follows for it
+        self.assertOk(q.read(NS_MEM, 7000, 4096)[0])
+        self.assertOk(q.write(NS_MEM, 7000, data[:4096])[0])
+        self.assertEqual(q.unsolicited, [], "a CapsuleResp after a SUCCESS C2HData")
+
+    def test_shutdown_notification(self):
+        c = self.ctrl()
+        a = c.admin
+        cqe = a.prop_set(nt.REG_CC, nt.CC_DEFAULT | nt.CC_EN | nt.CC_SHN_NORMAL)
+        self.assertOk(cqe, "Property Set CC.SHN = 01b")
+        deadline = time.monotonic() + 5
+        while True:
+            csts = a.prop_get(nt.REG_CSTS)
+            self.assertOk(csts)
+            if (csts.dw0 >> 2) & 3 == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        self.assertEqual((csts.dw0 >> 2) & 3, 2, "CSTS.SHST = 10b (shutdown complete)")
+        self.assertEqual(csts.dw0 & nt.CSTS_CFS, 0)
+
+    def test_invalid_opcodes(self):
+        c = self.ctrl()
+        q = c.connect_io()
+        for opcode in (0xC0, 0x01):  # vendor specific; Create I/O SQ does not exist on fabrics
+            cqe, _ = c.admin.execute(nt.sqe(opcode, c.admin.alloc_cid()))
+            self.assertStatus(cqe, nt.SC_INVALID_OPCODE, dnr=True,
+                              msg="admin opcode %#x" % opcode)
+        for opcode in (0x80, 0x7E):
+            cqe, _ = q.execute(nt.sqe(opcode, q.alloc_cid(), nsid=NS_MEM))
+            self.assertStatus(cqe, nt.SC_INVALID_OPCODE, dnr=True, msg="I/O opcode %#x" % opcode)
+        # the queue is still usable
+        cqe, _ = q.read(NS_MEM, 0, 4096)
+        self.assertOk(cqe)
+
+    def test_lba_out_of_range_and_invalid_ns(self):
+        c = self.ctrl()
+        q = c.connect_io()
+        nsze = NS_MEM_BYTES // LBA
+        for slba, nlb in ((nsze - 4, 8), (nsze, 1), (1 << 40, 1)):
+            cqe, _ = q.read(NS_MEM, slba, nlb * LBA)
+            self.assertStatus(cqe, nt.SC_LBA_RANGE, dnr=True, msg="read slba %d nlb %d" % (
+                slba, nlb))
+        cqe, _ = q.write(NS_MEM, nsze - 1, b"\xaa" * 1024)
+        self.assertStatus(cqe, nt.SC_LBA_RANGE, dnr=True, msg="write past the end")
+        cqe, _ = q.read(NS_MEM, nsze - 8, 8 * LBA)
+        self.assertOk(cqe, "the last 8 LBAs are in range")
+        cqe, _ = q.read(99, 0, 4096)
+        self.assertStatus(cqe, nt.SC_INVALID_NS, dnr=True, msg="read NSID 99")
+        cqe, _ = q.write(99, 0, b"\0" * 4096)
+        self.assertStatus(cqe, nt.SC_INVALID_NS, dnr=True, msg="write NSID 99")
+        cqe, _ = c.admin.identify(nt.CNS_NS, nsid=99)
+        self.assertStatus(cqe, nt.SC_INVALID_NS, dnr=True, msg="Identify NSID 99")
+
+    def _error_log(self, admin):
+        cqe, data = admin.get_log_page(nt.LOG_ERROR, 4096, nsid=0)
+        self.assertOk(cqe, "Get Log Page Error Information")
+        return nt.parse_error_log(data)
+
+    def test_error_log(self):
+        c = self.ctrl()
+        q = c.connect_io()
+        before = self._error_log(c.admin)
+        self.assertEqual(before[0]["error_count"], 0, "a new controller's log is empty")
+
+        nsze = NS_MEM_BYTES // LBA
+        cid = q.alloc_cid()
+        cqe, _ = q.execute(q.rw_sqe(nt.IO_READ, cid, NS_MEM, nsze, 1, LBA), read_len=LBA)
+        self.assertStatus(cqe, nt.SC_LBA_RANGE, dnr=True)
+        log = self._error_log(c.admin)
+        e = log[0]
+        self.assertGreater(e["error_count"], 0)
+        self.assertEqual(e["cmdid"], cid)
+        self.assertEqual(e["sqid"], 1)
+        self.assertEqual(e["status"], cqe.status, "status field of the entry")
+        self.assertEqual(e["nsid"], NS_MEM)
+        self.assertEqual(e["lba"], nsze)
+        self.assertEqual(e["trtype"], 3, "TRTYPE tcp")
+
+        acid = c.admin.alloc_cid()
+        cqe, _ = c.admin.execute(nt.sqe(0xC0, acid))
+        self.assertStatus(cqe, nt.SC_INVALID_OPCODE, dnr=True)
+        log2 = self._error_log(c.admin)
+        e2 = log2[0]
+        self.assertEqual(e2["cmdid"], acid)
+        self.assertEqual(e2["sqid"], 0)
+        self.assertEqual(e2["status"], cqe.status)
+        self.assertEqual(e2["param_error_location"], 0, "the opcode is at fault")
+        self.assertGreater(e2["error_count"], e["error_count"])
+        self.assertEqual(log2[1]["cmdid"], cid, "older entries follow, newest first")
+
+    def test_smart_counters(self):
+        c = self.ctrl()
+        q = c.connect_io()
+        cqe, data = c.admin.get_log_page(nt.LOG_SMART, 512)
+        self.assertOk(cqe, "Get Log Page SMART")
+        before = nt.parse_smart(data)
+        for i in range(5):  # 5 x 128 KiB = 1280 units of 512 bytes: >= 1 data unit
+            cqe, _ = q.write(NS_MEM, 20000 + i * 256, nt.pattern(MDTS, 40 + i),
+                             in_capsule=False)
+            self.assertOk(cqe)
+        cqe, _ = q.read(NS_MEM, 20000, MDTS)
+        self.assertOk(cqe)
+        cqe, data = c.admin.get_log_page(nt.LOG_SMART, 512)
+        self.assertOk(cqe)
+        after = nt.parse_smart(data)
+        self.assertGreater(after["data_units_written"], before["data_units_written"])
+        self.assertEqual(after["host_write_commands"], before["host_write_commands"] + 5)
+        self.assertEqual(after["host_read_commands"], before["host_read_commands"] + 1)
+
+    def test_connect_unknown_subsystem(self):
+        c = self.conn()
+        c.icreq()
+        cqe = c.connect("nqn.2024-01.io.nvmf.test:no-such-subsystem", HOSTNQN,
+                        nt.fresh_hostid())
+        self.assertStatus(cqe, nt.SC_CONNECT_INVALID_PARAM, dnr=True)
+        self.assertEqual(cqe.sct, 1)
+        self.assertEqual(cqe.sc, 0x82)
+        # IATTR (bit 16): the parameter is in the Connect data; IPO: SUBNQN at byte 256
+        self.assertEqual(cqe.dw0, (1 << 16) | 256, "Connect response IATTR/IPO")
+        # the queue can still Connect properly afterwards
+        cqe = c.connect(SUBNQN, HOSTNQN, nt.fresh_hostid())
+        self.assertOk(cqe, "Connect after a failed one")
+
+    def test_connect_host_not_allowed(self):
+        c = self.conn()
+        c.icreq()
+        cqe = c.connect(RESTRICTED_NQN, HOSTNQN, nt.fresh_hostid())
+        self.assertStatus(cqe, nt.SC_CONNECT_INVALID_HOST, dnr=True)
+        self.assertEqual(cqe.dw0, (1 << 16) | 512, "Connect response IATTR/IPO: HOSTNQN")
+        # the allowed host gets in and does I/O
+        ok = self.ctrl(subnqn=RESTRICTED_NQN, hostnqn=ALLOWED_HOSTNQN)
+        q = ok.connect_io()
+        cqe, _ = q.write(1, 0, b"\x5a" * 4096)
+        self.assertOk(cqe)
+
+    def test_connect_io_queue_wrong_cntlid(self):
+        c = self.ctrl()
+        q = self.conn()
+        q.icreq()
+        bad = (c.cntlid + 1000) & 0xFFFF
+        cqe = q.connect(SUBNQN, HOSTNQN, c.hostid, qid=1, sqsize=127, cntlid=bad)
+        self.assertStatus(cqe, nt.SC_CONNECT_INVALID_PARAM, dnr=True)
+        self.assertEqual(cqe.dw0, (1 << 16) | 16, "IPO: CNTLID at byte 16")
+
+    def _discovery_log(self, port, hostnqn):
+        a = nt.open_queue(port, nt.DISC_NQN, hostnqn, nt.fresh_hostid())
+        self._conns.append(a)
+        csts = a.enable()
+        self.assertTrue(csts & nt.CSTS_RDY)
+        cqe, data = a.identify(nt.CNS_CTRL)
+        self.assertOk(cqe, "Identify on the discovery controller")
+        idc = nt.parse_id_ctrl(data)
+        self.assertEqual(idc["subnqn"], nt.DISC_NQN)
+        self.assertEqual(idc["cntrltype"], 2, "discovery controller")
+        cqe, hdr = a.get_log_page(nt.LOG_DISC, 1024, nsid=0)
+        self.assertOk(cqe, "Get Log Page 70h header")
+        numrec = struct.unpack_from("<Q", hdr, 8)[0]
+        self.assertGreaterEqual(numrec, 1)
+        self.assertLess(numrec, 64)
+        cqe, data = a.get_log_page(nt.LOG_DISC, 1024 * (numrec + 1), nsid=0)
+        self.assertOk(cqe, "Get Log Page 70h")
+        log = nt.parse_disc_log(data)
+        self.assertEqual(log["numrec"], numrec)
+        self.assertEqual(log["recfmt"], 0)
+        self.assertEqual(len(log["entries"]), numrec)
+        a.close()
+        return log
+
+    def test_discovery(self):
+        port = self.daemon.disc_port
+        log = self._discovery_log(port, HOSTNQN)
+        ents = log["entries"]
+        # this discovery subsystem, SUBNQN (the only subsystem on this port), one referral
+        self.assertEqual(log["numrec"], 3, ents)
+        by_type = {}
+        for e in ents:
+            by_type.setdefault(e["subtype"], []).append(e)
+        nvm = by_type.get(2, [])
+        self.assertEqual([e["subnqn"] for e in nvm], [SUBNQN])
+        e = nvm[0]
+        self.assertEqual((e["trtype"], e["adrfam"]), (3, 1), "tcp, ipv4")
+        self.assertEqual(e["traddr"], "127.0.0.1")
+        self.assertEqual(e["trsvcid"], str(port))
+        self.assertEqual(e["portid"], 2)
+        self.assertEqual(e["cntlid"], 0xFFFF)
+        cur = by_type.get(3, [])
+        self.assertEqual(len(cur), 1, "current discovery subsystem entry")
+        self.assertEqual(cur[0]["subnqn"], nt.DISC_NQN)
+        self.assertEqual(cur[0]["trsvcid"], str(port))
+        self.assertEqual(cur[0]["traddr"], "127.0.0.1")
+        ref = by_type.get(1, [])
+        self.assertEqual(len(ref), 1, "referral entry")
+        self.assertEqual(ref[0]["traddr"], REFERRAL["traddr"])
+        self.assertEqual(ref[0]["trsvcid"], REFERRAL["trsvcid"])
+        self.assertEqual(ref[0]["portid"], REFERRAL["portid"])
+        self.assertEqual(ref[0]["subnqn"], nt.DISC_NQN)
+
+        # on the I/O port: both subsystems, but only the allowed host sees the restricted one
+        log = self._discovery_log(self.daemon.io_port, HOSTNQN)
+        self.assertEqual(sorted(e["subnqn"] for e in log["entries"] if e["subtype"] == 2),
+                         [SUBNQN])
+        log = self._discovery_log(self.daemon.io_port, ALLOWED_HOSTNQN)
+        self.assertEqual(sorted(e["subnqn"] for e in log["entries"] if e["subtype"] == 2),
+                         sorted([SUBNQN, RESTRICTED_NQN]))
+        for e in log["entries"]:
+            self.assertEqual(e["trsvcid"], str(self.daemon.io_port))
+
+
+# ------------------------------------------------------------------------------------------
+
+
+class TransportErrorTests(DaemonTestCase):
+    """Malformed and truncated input: the connection at fault ends (with a C2HTermReq where
+    the spec asks for one), the daemon and every other connection go on."""
+
+    def tearDown(self):
+        super().tearDown()
+        self._ctrls, self._conns = [], []
+        try:
+            self.assertDaemonServes()
+        finally:
+            super().tearDown()
+
+    def test_command_before_icreq(self):
+        c = self.conn()
+        s = nt.fabrics_sqe(nt.FCTYPE_CONNECT, 1, struct.pack("<HHHBxI", 0, 0, 31, 0, 0), 1024,
+                           nt.SGL_INCAPSULE)
+        pdu = c.cmd_pdu(s)  # no in-capsule data: just the capsule header
+        c.send_raw(pdu)
+        t = self.assertTerm(c, fes=nt.FES_PDU_SEQ_ERR, fei=0)
+        self.assertEqual(t.echoed[:8], pdu[:8], "the offending header is echoed")
+
+    def test_icreq_unsupported_pfv(self):
+        c = self.conn()
+        pdu = struct.pack("<BBBBIHBBI", nt.PDU_ICREQ, 0, 128, 0, 128, 1, 0, 0, 0).ljust(128,
+                                                                                    b"\0")
+        c.send_raw(pdu)
+        t = self.assertTerm(c, fes=nt.FES_UNSUPPORTED_PARAM, fei=8)  # FEI: PFV
+        self.assertEqual(t.echoed, pdu, "the whole ICReq is echoed")
+
+    def test_second_icreq(self):
+        c = self.conn()
+        c.icreq()
+        pdu = struct.pack("<BBBBIHBBI", nt.PDU_ICREQ, 0, 128, 0, 128, 0, 0, 0, 0).ljust(128,
+                                                                                    b"\0")
+        c.send_raw(pdu)
+        self.assertTerm(c, fes=nt.FES_PDU_SEQ_ERR, fei=0)
+
+    def test_h2c_term_req(self):
+        c = self.ctrl()
+        q = c.connect_io()
+        # the host gives up on the connection: the target closes it without answering
+        q.send_raw(struct.pack("<BBBBIHI10x", nt.PDU_H2C_TERM, 0, 24, 0, 24,
+                               nt.FES_PDU_SEQ_ERR, 0))
+        self.assertIsNotNone(q.wait_closed(5.0), "connection not closed after H2CTermReq")
+        self.assertIsNone(q.term, "no C2HTermReq in answer to an H2CTermReq")
+        self.assertOk(c.admin.prop_get(nt.REG_CSTS), "the admin queue lives on")
+
+    def test_bad_header_digest(self):
+        c = self.conn()
+        c.icreq(hdgst=True)
+        spec = struct.pack("<HHHBxI", 0, 0, 31, 0, 0)
+        data = nt.connect_data(nt.fresh_hostid(), 0xFFFF, SUBNQN, HOSTNQN)
+        s = nt.fabrics_sqe(nt.FCTYPE_CONNECT, 1, spec, len(data), nt.SGL_INCAPSULE)
+        pdu = c.cmd_pdu(s, data, bad_hdgst=True)
+        c.send_raw(pdu)
+        t = self.assertTerm(c, fes=nt.FES_HDR_DIGEST_ERR)
+        self.assertEqual(t.echoed[:72], pdu[:72], "the offending header is echoed")
+
+    def test_bad_header_digest_on_io_queue(self):
+        c = self.ctrl(hdgst=True)
+        q = c.connect_io()
+        cid = q.alloc_cid()
+        q.send_raw(q.cmd_pdu(q.rw_sqe(nt.IO_READ, cid, NS_MEM, 0, 8, 4096), bad_hdgst=True))
+        self.assertTerm(q, fes=nt.FES_HDR_DIGEST_ERR)
+        # the controller lost only an I/O queue: its admin queue still answers
+        self.assertOk(c.admin.prop_get(nt.REG_CSTS))
+
+    def _digest_setup(self):
+        c = self.ctrl(hdgst=True, ddgst=True)
+        q = c.connect_io()
+        return c, q
+
+    def test_bad_data_digest_in_capsule(self):
+        c, q = self._digest_setup()
+        old = nt.pattern(4096, 501)
+        self.assertOk(q.write(NS_MEM, 3000, old)[0])
+        cid = q.alloc_cid()
+        s = q.rw_sqe(nt.IO_WRITE, cid, NS_MEM, 3000, 8, 4096, nt.SGL_INCAPSULE)
+        cqe, _ = q.execute(s, icd=nt.pattern(4096, 502), bad_ddgst=True)
+        self.assertStatus(cqe, nt.SC_TRANSIENT_TR_ERR, dnr=False,
+                          msg="in-capsule data digest error")
+        cqe, back = q.read(NS_MEM, 3000, 4096)
+        self.assertOk(cqe, "the connection keeps working")
+        self.assertEqual(back, old, "the corrupted write was not executed")
+        new = nt.pattern(4096, 503)
+        self.assertOk(q.write(NS_MEM, 3000, new)[0], "retry")
+        self.assertEqual(q.read(NS_MEM, 3000, 4096)[1], new)
+
+    def _bad_h2c_digest(self, bad_index):
+        c, q = self._digest_setup()
+        slba = 5000 + 256 * bad_index
+        old = nt.pattern(MDTS, 600 + bad_index)
+        self.assertOk(q.write(NS_MEM, slba, old, in_capsule=False)[0])
+        cid = q.alloc_cid()
+        s = q.rw_sqe(nt.IO_WRITE, cid, NS_MEM, slba, MDTS // LBA, MDTS)
+        cmd = q.submit(s, data_out=nt.pattern(MDTS, 700 + bad_index), h2c_chunk=32768)
+        cmd.corrupt_h2c_ddgst.add(bad_index)
+        cqe = q.wait(cmd)
+        self.assertEqual(cmd.h2c_sent, 4)
+        self.assertStatus(cqe, nt.SC_TRANSIENT_TR_ERR, dnr=False,
+                          msg="H2CData %d of 4 with a bad data digest" % (bad_index + 1))
+        cqe, back = q.read(NS_MEM, slba, MDTS)
+        self.assertOk(cqe, "the connection keeps working")
+        self.assertEqual(back, old, "the corrupted write was not executed")
+        new = nt.pattern(MDTS, 800 + bad_index)
+        self.assertOk(q.write(NS_MEM, slba, new, in_capsule=False)[0], "retry")
+        self.assertEqual(q.read(NS_MEM, slba, MDTS)[1], new)
+
+    def test_bad_data_digest_last_h2c(self):
+        self._bad_h2c_digest(3)
+
+    def test_bad_data_digest_first_h2c(self):
+        self._bad_h2c_digest(0)
+
+    def test_h2c_unknown_ttag(self):
+        for ttag in (0xFFFF, 5):
+            with self.subTest(ttag=ttag):
+                c = self.ctrl()
+                q = c.connect_io()
+                pdu = q.h2c_pdu(q.alloc_cid(), ttag, 0, b"\0" * 4096, True)
+                q.send_raw(pdu)
+                t = self.assertTerm(q, fei=10)  # FEI: byte offset of TTAG
+                self.assertIn(t.fes, (nt.FES_INVALID_PDU_HDR, nt.FES_PDU_SEQ_ERR))
+                self.assertEqual(t.echoed[:24], pdu[:24])
+                c.close()
+
+    def test_wrong_hlen(self):
+        c = self.conn()
+        c.icreq()
+        pdu = bytearray(c.cmd_pdu(nt.sqe(nt.ADMIN_KEEP_ALIVE, 1)))
+        pdu[2] = 80  # HLEN of a Command Capsule is 72
+        c.send_raw(pdu)
+        t = self.assertTerm(c, fes=nt.FES_INVALID_PDU_HDR, fei=2)
+        self.assertEqual(t.echoed[:8], bytes(pdu[:8]))
+
+    def test_oversized_in_capsule_data(self):
+        c = self.ctrl()
+        q = c.connect_io()
+        length = 8192 + 4096  # in-capsule limit is 8 KiB (IOCCSZ)
+        cid = q.alloc_cid()
+        s = q.rw_sqe(nt.IO_WRITE, cid, NS_MEM, 0, length // LBA, length, nt.SGL_INCAPSULE)
+        pdu = q.cmd_pdu(s, b"\x11" * length)
+        q.send_raw(pdu[:72])  # the header alone is enough to refuse it
+        t = self.assertTerm(q, fes=nt.FES_DATA_LIMIT_EXCEEDED, fei=4)  # FEI: PLEN
+        self.assertEqual(t.echoed[:8], pdu[:8])
+
+    def test_connection_closed_mid_pdu(self):
+        a = self.ctrl()
+        qa = a.connect_io()
+        big = nt.pattern(MDTS, 901)
+        small = nt.pattern(4096, 902)
+        self.assertOk(qa.write(NS_MEM, 40000, big, in_capsule=False)[0])
+        self.assertOk(qa.write(NS_MEM, 41000, small)[0])
+        self.assertOk(qa.write(NS_FILE, 100, small)[0])
+
+        # 1. a command capsule cut inside its header, on a queue that did ICReq only
+        c = self.conn()
+        c.icreq()
+        c.send_raw(c.cmd_pdu(nt.sqe(nt.ADMIN_KEEP_ALIVE, 1))[:40])
+        c.close()
+        # 2. an in-capsule write cut inside its data (another I/O queue of controller a)
+        q2 = nt.open_queue(self.daemon.io_port, SUBNQN, HOSTNQN, a.hostid, qid=2,
+                           cntlid=a.cntlid)
+        cid = q2.alloc_cid()
+        pdu = q2.cmd_pdu(q2.rw_sqe(nt.IO_WRITE, cid, NS_MEM, 41000, 8, 4096, nt.SGL_INCAPSULE),
+                         b"\xee" * 4096)
+        q2.send_raw(pdu[:72 + 2000])
+        q2.close()
+        # 3. an R2T write cut inside its H2CData (file namespace)
+        q3 = nt.open_queue(self.daemon.io_port, SUBNQN, HOSTNQN, a.hostid, qid=3,
+                           cntlid=a.cntlid, hdgst=True, ddgst=True)
+        cid = q3.alloc_cid()
+        cmd = q3.submit(q3.rw_sqe(nt.IO_WRITE, cid, NS_FILE, 100, 8, 4096),
+                        data_out=b"\xdd" * 4096, auto_h2c=False)
+        while not cmd.r2ts:
+            q3.process_one()
+        h2c = q3.h2c_pdu(cid, cmd.r2ts[0][1], 0, b"\xdd" * 4096, True)
+        q3.send_raw(h2c[:28 + 1000])
+        q3.close()
+        # 4. a second R2T write cut inside the H2CData header
+        q4 = nt.open_queue(self.daemon.io_port, SUBNQN, HOSTNQN, a.hostid, qid=4,
+                           cntlid=a.cntlid)
+        cid = q4.alloc_cid()
+        cmd = q4.submit(q4.rw_sqe(nt.IO_WRITE, cid, NS_MEM, 40000, MDTS // LBA, MDTS),
+                        data_out=b"\xcc" * MDTS, auto_h2c=False)
+        while not cmd.r2ts:
+            q4.process_one()
+        q4.send_raw(q4.h2c_pdu(cid, cmd.r2ts[0][1], 0, b"\xcc" * 65536, False)[:12])
+        q4.close()
+        # 5. a Connect cut inside its data, on a new admin queue
+        c5 = self.conn()
+        c5.icreq()
+        data = nt.connect_data(nt.fresh_hostid(), 0xFFFF, SUBNQN, HOSTNQN)
+        s = nt.fabrics_sqe(nt.FCTYPE_CONNECT, 1, struct.pack("<HHHBxI", 0, 0, 31, 0, 0),
+                           len(data), nt.SGL_INCAPSULE)
+        c5.send_raw(c5.cmd_pdu(s, data)[:72 + 500])
+        c5.close()
+        time.sleep(0.3)
+
+        self.assertTrue(self.daemon.alive(), self.daemon.log_text())
+        # controller a: its admin queue and first I/O queue are unaffected
+        self.assertOk(a.admin.prop_get(nt.REG_CSTS))
+        self.assertEqual(qa.read(NS_MEM, 40000, MDTS)[1], big)
+        # another controller sees every acknowledged write intact, no partial one
+        b = self.ctrl()
+        qb = b.connect_io()
+        cqe, back = qb.read(NS_MEM, 40000, MDTS)
+        self.assertOk(cqe)
+        self.assertEqual(back, big)
+        self.assertEqual(qb.read(NS_MEM, 41000, 4096)[1], small)
+        self.assertEqual(qb.read(NS_FILE, 100, 4096)[1], small)
+        # and the queue IDs of the dead connections are free again
+        q2 = nt.open_queue(self.daemon.io_port, SUBNQN, HOSTNQN, a.hostid, qid=2,
+                           cntlid=a.cntlid)
+        self._conns.append(q2)
+        self.assertOk(q2.write(NS_MEM, 42000, small)[0])
+        self.assertEqual(qb.read(NS_MEM, 42000, 4096)[1], small)
+
+    def test_command_then_close(self):
+        # The target reads a command and the end of the stream in one go: the response it
+        # queued must not outlive the connection (regression: use after free in the
+        # reactor's deferred flush list, then a crash).
+        for i in range(30):
+            c = nt.open_queue(self.daemon.io_port, SUBNQN, HOSTNQN, nt.fresh_hostid())
+            spec = struct.pack("<B3xI", 0, nt.REG_CSTS)
+            c.send_raw(c.cmd_pdu(nt.fabrics_sqe(nt.FCTYPE_PROPERTY_GET, 100 + i, spec)))
+            c.sock.shutdown(socket.SHUT_WR)
+            c.close()
+        time.sleep(0.2)
+        self.assertTrue(self.daemon.alive(), self.daemon.log_text())
+
+    def _overflow(self, sqsize):
+        c = self.ctrl()
+        q = c.connect_io(sqsize=sqsize)
+        cmds = []
+        # sqsize + 1 commands may be outstanding: each gets its R2T and waits for data
+        for i in range(sqsize + 1):
+            cid = q.alloc_cid()
+            cmds.append(q.submit(q.rw_sqe(nt.IO_WRITE, cid, NS_MEM, i * 8, 8, 4096),
+                                 data_out=b"\x42" * 4096, auto_h2c=False))
+        deadline = time.monotonic() + 5
+        while any(not cmd.r2ts for cmd in cmds) and time.monotonic() < deadline:
+            q.process_one(5)
+        self.assertTrue(all(cmd.r2ts for cmd in cmds), "an R2T for every command")
+        # one more is an SQ overflow: the host broke the protocol, the connection ends
+        cid = q.alloc_cid()
+        q.submit(q.rw_sqe(nt.IO_WRITE, cid, NS_MEM, 0, 8, 4096), data_out=b"\0" * 4096,
+                 auto_h2c=False)
+        self.assertTerm(q)
+        c.close()
+
+    def test_sq_overflow(self):
+        for sqsize in (15, 127):
+            with self.subTest(sqsize=sqsize):
+                self._overflow(sqsize)
+
+    def test_sq_full_is_not_overflow(self):
+        c = self.ctrl()
+        q = c.connect_io(sqsize=15)
+        cmds = []
+        for i in range(16):
+            cid = q.alloc_cid()
+            cmds.append(q.submit(q.rw_sqe(nt.IO_WRITE, cid, NS_MEM, 50000 + i * 8, 8, 4096),
+                                 data_out=nt.pattern(4096, 1000 + i)))
+        for cmd in cmds:
+            self.assertOk(q.wait(cmd))
+        for i in range(16):
+            self.assertEqual(q.read(NS_MEM, 50000 + i * 8, 4096)[1], nt.pattern(4096, 1000 + i))
+
+
+# ------------------------------------------------------------------------------------------
+
+
+class KeepAliveTests(DaemonTestCase):
+    KATO_MS = 1000
+
+    def test_silence_ends_the_controller(self):
+        c = self.ctrl(kato=self.KATO_MS)
+        q = c.connect_io()
+        self.assertOk(c.admin.prop_get(nt.REG_CSTS))
+        last = time.monotonic()
+        took = c.admin.wait_closed(6.0)
+        self.assertIsNotNone(took, "the target kept a silent controller beyond 6 s")
+        elapsed = time.monotonic() - last
+        self.assertGreaterEqual(elapsed, self.KATO_MS / 1000 * 0.9,
+                                "closed before KATO expired")
+        self.assertLessEqual(elapsed, 3.5, "keep-alive timeout took %.2f s" % elapsed)
+        self.assertIsNotNone(q.wait_closed(3.0), "the I/O queue goes with the controller")
+        # the controller is gone: its ID no longer admits an I/O queue
+        n = self.conn()
+        n.icreq()
+        cqe = n.connect(SUBNQN, HOSTNQN, c.hostid, qid=1, sqsize=127, cntlid=c.cntlid)
+        self.assertStatus(cqe, nt.SC_CONNECT_INVALID_PARAM, dnr=True,
+                          msg="I/O queue Connect to an expired controller")
+
+    def test_keep_alive_commands_keep_it(self):
+        c = self.ctrl(kato=self.KATO_MS)
+        end = time.monotonic() + 3.0
+        while time.monotonic() < end:
+            self.assertOk(c.admin.keep_alive(), "Keep Alive")
+            time.sleep(0.3)
+        self.assertTrue(c.admin.is_open())
+        csts = c.admin.prop_get(nt.REG_CSTS)
+        self.assertOk(csts)
+        self.assertEqual(csts.dw0 & (nt.CSTS_RDY | nt.CSTS_CFS), nt.CSTS_RDY)
+
+    def test_io_traffic_keeps_it(self):
+        c = self.ctrl(kato=self.KATO_MS)
+        q = c.connect_io()
+        end = time.monotonic() + 3.0
+        while time.monotonic() < end:
+            self.assertOk(q.read(NS_MEM, 0, 4096)[0], "read")
+            time.sleep(0.3)
+        self.assertTrue(c.admin.is_open())
+        csts = c.admin.prop_get(nt.REG_CSTS)
+        self.assertOk(csts, "the admin queue, silent for 3 s, is still there")
+        self.assertEqual(csts.dw0 & (nt.CSTS_RDY | nt.CSTS_CFS), nt.CSTS_RDY)
+
+
+# ------------------------------------------------------------------------------------------
+
+
+class ConfigTests(unittest.TestCase):
+    """A bad configuration: exit status 2 and a message naming the JSON path at fault."""
+
+    def run_daemon(self, text):
+        tmp = tempfile.mkdtemp(prefix="nvmf-it-cfg-")
+        try:
+            path = os.path.join(tmp, "nvmf.json")
+            with open(path, "w") as f:
+                f.write(text)
+            p = subprocess.run([os.path.join(BUILD_DIR, "nvmf-tgt"), "-c", path],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=STOP_TIMEOUT)
+            return p.returncode, p.stderr.decode(errors="replace")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_missing_backing_file(self):
+        tmp = tempfile.mkdtemp(prefix="nvmf-it-cfg-")
+        try:
+            cfg = make_config(tmp, free_port(), free_port())
+            cfg["subsystems"][0]["namespaces"] = [
+                {"nsid": 1, "enable": 1,
+                 "device": {"path": os.path.join(tmp, "does-not-exist.img")}}]
+            rc, err = self.run_daemon(json.dumps(cfg))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.assertEqual(rc, 2, err)
+        self.assertIn("subsystems[0].namespaces[0].device.path", err)
+
+    def test_json_syntax_error(self):
+        rc, err = self.run_daemon('{"subsystems": [ {"nqn": "nqn.2024-01.x:y",, } ]\n')
+        self.assertEqual(rc, 2, err)
+        self.assertTrue(err.strip(), "an explanation on stderr")
+
+
+class ShutdownTests(unittest.TestCase):
+    def test_sigterm_with_io_in_flight(self):
+        d = Daemon().start()
+        try:
+            stopping = threading.Event()
+            done = [0, 0, 0]
+            errors = []
+
+            def worker(i):
+                ctrl = None
+                try:
+                    ctrl = nt.Controller(d.io_port, SUBNQN, HOSTNQN, nt.fresh_hostid())
+                    q = ctrl.connect_io()
+                    nsid = NS_FILE if i % 2 else NS_MEM
+                    data = nt.pattern(MDTS, 1100 + i)
+                    # until the daemon goes away under it
+                    while True:
+                        # several writes and reads outstanding at once
+                        cmds = []
+                        for k in range(4):
+                            cid = q.alloc_cid()
+                            slba = (i * 8 + k) * 256
+                            cmds.append(q.submit(q.rw_sqe(nt.IO_WRITE, cid, nsid, slba, 256,
+                                                          MDTS), data_out=data))
+                            cid = q.alloc_cid()
+                            cmds.append(q.submit(q.rw_sqe(nt.IO_READ, cid, nsid, slba, 256,
+                                                          MDTS), read_len=MDTS))
+                        for cmd in cmds:
+                            q.wait(cmd)
+                        done[i] += 1
+                except (nt.ConnectionClosed, nt.TermReq, OSError) as e:
+                    if not stopping.is_set():
+                        errors.append(repr(e))
+                except BaseException as e:  # noqa: B902 - reported by the test
+                    errors.append(repr(e))
+                finally:
+                    if ctrl:
+                        ctrl.close()
+
+            threads = [threading.Thread(target=worker, args=(i,)) for i in range(3)]
+            for t in threads:
+                t.start()
+            deadline = time.monotonic() + 10
+            while not all(n > 1 for n in done) and not errors and \
+                    time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertTrue(all(n > 1 for n in done), "I/O is running: %r %r" % (done,
+                                                                                 errors))
+            stopping.set()
+            rc, elapsed = d.stop()
+            for t in threads:
+                t.join(15)
+            self.assertEqual(errors, [])
+            self.assertEqual(rc, 0, "exit status after SIGTERM with I/O in flight\n" +
+                             d.log_text())
+            self.assertLess(elapsed, STOP_TIMEOUT)
+        finally:
+            if d.alive():
+                d.proc.kill()
+                d.proc.wait()
+            d.cleanup()
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def main(argv):
+    global BUILD_DIR
+    args = list(argv[1:])
+    if "--build" in args:
+        i = args.index("--build")
+        BUILD_DIR = args[i + 1]
+        del args[i:i + 2]
+    BUILD_DIR = os.path.abspath(BUILD_DIR)
+    if not os.access(os.path.join(BUILD_DIR, "nvmf-tgt"), os.X_OK):
+        print("integration: %s/nvmf-tgt not found" % BUILD_DIR, file=sys.stderr)
+        print("integration: 0 passed, 1 failed")
+        return 1
+    prog = unittest.main(module=sys.modules[__name__], argv=[argv[0]] + args, exit=False,
+                         verbosity=2)
+    r = prog.result
+    # errors of class/module fixtures (daemon start or stop) are not tests of their own
+    test_errors = [t for t, _ in r.errors if isinstance(t, unittest.TestCase)]
+    failed_tests = {id(t) for t, _ in r.failures} | {id(t) for t in test_errors}
+    passed = r.testsRun - len(failed_tests) - len(r.skipped)
+    failed = len(failed_tests) + (len(r.errors) - len(test_errors))
+    print("integration: %d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
