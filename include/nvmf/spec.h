@@ -39,7 +39,7 @@
 #define NVME_SGL_SUBTYPE_TRANSPORT 0xa
 /* In-capsule data: Data Block, Offset. Host-transferred data on TCP: Transport Data Block. */
 #define NVME_SGL_ID_INCAPSULE ((NVME_SGL_TYPE_DATA_BLOCK << 4) | NVME_SGL_SUBTYPE_OFFSET)
-#define NVME_SGL_ID_TCP_TRANSPORT                                                              \
+#define NVME_SGL_ID_TCP_TRANSPORT                                                                  \
 	((NVME_SGL_TYPE_TRANSPORT_DATA_BLOCK << 4) | NVME_SGL_SUBTYPE_TRANSPORT)
 
 struct nvme_sgl_desc {
@@ -392,7 +392,7 @@ struct nvme_id_power_state {
 	uint8_t rsvd2;
 	uint8_t flags;
 	uint32_t entry_lat; /* us */
-	uint32_t exit_lat; /* us */
+	uint32_t exit_lat;  /* us */
 	uint8_t read_tput;
 	uint8_t read_lat;
 	uint8_t write_tput;
@@ -938,8 +938,8 @@ enum nvme_tcp_fatal_error_status {
 struct nvme_tcp_hdr {
 	uint8_t type;
 	uint8_t flags;
-	uint8_t hlen; /* bytes */
-	uint8_t pdo; /* bytes */
+	uint8_t hlen;  /* bytes */
+	uint8_t pdo;   /* bytes */
 	uint32_t plen; /* bytes, the whole PDU */
 } NVMF_PACKED;
 static_assert(sizeof(struct nvme_tcp_hdr) == 8, "tcp hdr");

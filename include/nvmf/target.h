@@ -61,7 +61,7 @@ struct nvmf_tgt_subsys_params {
 enum nvmf_tgt_backend {
 	NVMF_TGT_BACKEND_FILE = 0, /* regular file or block device, io_uring */
 	NVMF_TGT_BACKEND_NULL = 1, /* reads return zeroes, writes are dropped */
-	NVMF_TGT_BACKEND_MEM = 2, /* anonymous memory */
+	NVMF_TGT_BACKEND_MEM = 2,  /* anonymous memory */
 };
 
 /**

@@ -21,8 +21,7 @@ uint32_t nvmf_crc32c(const void *buf, size_t len)
 	return nvmf_crc32c_final(nvmf_crc32c_update(NVMF_CRC32C_SEED, buf, len));
 }
 
-uint32_t nvmf_crc32c_iov(uint32_t crc, const struct iovec *iov, int iovcnt, size_t skip,
-			 size_t len)
+uint32_t nvmf_crc32c_iov(uint32_t crc, const struct iovec *iov, int iovcnt, size_t skip, size_t len)
 {
 	for (int i = 0; i < iovcnt && len > 0; i++) {
 		size_t n = iov[i].iov_len;

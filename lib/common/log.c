@@ -23,8 +23,8 @@ int nvmf_log_enabled(enum nvmf_log_level level)
 void nvmf_log(enum nvmf_log_level level, const char *fmt, ...)
 {
 	static const char *const tag[] = {
-		[NVMF_LOG_ERR] = "error",   [NVMF_LOG_WARN] = "warning", [NVMF_LOG_NOTICE] = "notice",
-		[NVMF_LOG_INFO] = "info",   [NVMF_LOG_DEBUG] = "debug",
+		[NVMF_LOG_ERR] = "error", [NVMF_LOG_WARN] = "warning", [NVMF_LOG_NOTICE] = "notice",
+		[NVMF_LOG_INFO] = "info", [NVMF_LOG_DEBUG] = "debug",
 	};
 	char line[1024];
 	struct timespec ts;

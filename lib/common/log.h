@@ -38,10 +38,10 @@ void nvmf_log(enum nvmf_log_level level, const char *fmt, ...)
 #define nvmf_warn(...) nvmf_log(NVMF_LOG_WARN, __VA_ARGS__)
 #define nvmf_notice(...) nvmf_log(NVMF_LOG_NOTICE, __VA_ARGS__)
 #define nvmf_info(...) nvmf_log(NVMF_LOG_INFO, __VA_ARGS__)
-#define nvmf_debug(...)                                                                        \
-	do {                                                                                   \
-		if (nvmf_log_enabled(NVMF_LOG_DEBUG))                                          \
-			nvmf_log(NVMF_LOG_DEBUG, __VA_ARGS__);                                 \
+#define nvmf_debug(...)                                                                            \
+	do {                                                                                       \
+		if (nvmf_log_enabled(NVMF_LOG_DEBUG))                                              \
+			nvmf_log(NVMF_LOG_DEBUG, __VA_ARGS__);                                     \
 	} while (0)
 
 #endif

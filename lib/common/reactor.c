@@ -47,7 +47,7 @@ struct nvmf_reactor {
 	struct io_uring ring;
 	bool ring_ready;
 	bool ring_failed;
-	unsigned int ring_pending; /* SQEs not yet submitted */
+	unsigned int ring_pending;     /* SQEs not yet submitted */
 	struct nvmf_fd_handler ring_h; /* eventfd registered with the ring */
 };
 
@@ -197,7 +197,7 @@ int nvmf_reactor_send(struct nvmf_reactor *r, void (*fn)(void *arg), void *arg)
 	do {
 		m->next = head;
 	} while (!atomic_compare_exchange_weak_explicit(&r->msgs, &head, m, memory_order_release,
-							 memory_order_relaxed));
+							memory_order_relaxed));
 	/* A polling reactor sees the message without the eventfd: skip the system call. */
 	if (atomic_load_explicit(&r->sleeping, memory_order_seq_cst) || r != current_reactor) {
 		if (write(r->msg_h.fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
@@ -300,8 +300,8 @@ static void ring_submit(struct nvmf_reactor *r)
 	if (ret < 0 && ret != -EAGAIN && ret != -EBUSY)
 		nvmf_err("reactor %u: io_uring_submit: %s", r->id, strerror(-ret));
 	else if (ret > 0)
-		r->ring_pending -= (unsigned int)ret > r->ring_pending ? r->ring_pending :
-									 (unsigned int)ret;
+		r->ring_pending -=
+			(unsigned int)ret > r->ring_pending ? r->ring_pending : (unsigned int)ret;
 }
 
 struct io_uring_sqe *nvmf_reactor_get_sqe(struct nvmf_reactor *r)

@@ -576,7 +576,8 @@ void nvmf_tgt_sq_destroy(struct nvmf_tgt_sq *sq)
 			ctrl->sqs[sq->qid] = NULL;
 		pthread_mutex_unlock(&ctrl->lock);
 		s->read_bytes += atomic_load_explicit(&sq->stats.read_bytes, memory_order_relaxed);
-		s->write_bytes += atomic_load_explicit(&sq->stats.write_bytes, memory_order_relaxed);
+		s->write_bytes +=
+			atomic_load_explicit(&sq->stats.write_bytes, memory_order_relaxed);
 		s->read_cmds += atomic_load_explicit(&sq->stats.read_cmds, memory_order_relaxed);
 		s->write_cmds += atomic_load_explicit(&sq->stats.write_cmds, memory_order_relaxed);
 		pthread_mutex_unlock(&s->lock);

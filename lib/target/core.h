@@ -109,8 +109,7 @@ struct nvmf_bdev_ops {
 	void (*rw)(struct nvmf_tgt_req *req, bool write, void *buf, uint64_t off, uint32_t len,
 		   bool fua);
 	void (*flush)(struct nvmf_tgt_req *req);
-	void (*write_zeroes)(struct nvmf_tgt_req *req, uint64_t off, uint64_t len,
-			     bool deallocate);
+	void (*write_zeroes)(struct nvmf_tgt_req *req, uint64_t off, uint64_t len, bool deallocate);
 	void (*discard)(struct nvmf_tgt_req *req, uint64_t off, uint64_t len);
 };
 
@@ -132,7 +131,6 @@ static inline int nvmf_bdev_blksz_shift(uint32_t block_size)
 		return -EINVAL;
 	return __builtin_ctz(block_size);
 }
-
 
 /**
  * struct nvmf_bdev_io - a backend's state for the one operation a request has in flight
@@ -167,7 +165,7 @@ struct nvmf_tgt_ns {
 	struct nvmf_tgt_subsys *subsys;
 	const struct nvmf_bdev_ops *ops;
 	void *bdev; /* backend private */
-	int fd; /* file backend */
+	int fd;	    /* file backend */
 	bool buffered;
 	uint64_t size_bytes;
 	uint8_t blksz_shift; /* log2 LBA data size */
@@ -280,7 +278,7 @@ struct nvmf_tgt_ctrl {
 	_Atomic uint32_t csts;
 	_Atomic bool fatal; /* teardown started */
 
-	pthread_mutex_t lock; /* sqs[], error log, changed NS list */
+	pthread_mutex_t lock;				     /* sqs[], error log, changed NS list */
 	struct nvmf_tgt_sq *sqs[NVMF_TGT_MAX_IO_QUEUES + 1]; /* by QID */
 	uint16_t nr_io_queues; /* granted by Set Features Number of Queues */
 	uint16_t io_queue_depth;
@@ -295,7 +293,7 @@ struct nvmf_tgt_ctrl {
 	unsigned int nr_aer_reqs;
 	uint32_t aen_pending[NVMF_TGT_MAX_AEN_PENDING]; /* CQE dw0 values */
 	unsigned int nr_aen_pending;
-	uint32_t aen_masked; /* event types sent and not yet cleared by reading the log */
+	uint32_t aen_masked;	      /* event types sent and not yet cleared by reading the log */
 	_Atomic uint32_t aen_enabled; /* Asynchronous Event Configuration feature */
 
 	/* features */
@@ -527,10 +525,10 @@ void nvmf_tgt_subsys_stats(struct nvmf_tgt_subsys *subsys, uint64_t *read_bytes,
 			   uint64_t *write_bytes, uint64_t *read_cmds, uint64_t *write_cmds);
 
 /* Command sets: parse functions pick req->execute and set req->data_len checks */
-uint16_t nvmf_tgt_parse_fabrics_cmd(struct nvmf_tgt_req *req); /* fabrics.c */
-uint16_t nvmf_tgt_parse_admin_cmd(struct nvmf_tgt_req *req); /* admin.c */
+uint16_t nvmf_tgt_parse_fabrics_cmd(struct nvmf_tgt_req *req);	 /* fabrics.c */
+uint16_t nvmf_tgt_parse_admin_cmd(struct nvmf_tgt_req *req);	 /* admin.c */
 uint16_t nvmf_tgt_parse_discovery_cmd(struct nvmf_tgt_req *req); /* discovery.c */
-uint16_t nvmf_tgt_parse_io_cmd(struct nvmf_tgt_req *req); /* io.c */
+uint16_t nvmf_tgt_parse_io_cmd(struct nvmf_tgt_req *req);	 /* io.c */
 
 /**
  * nvmf_tgt_discovery_log() - build the discovery log page for a host on @port

@@ -15,8 +15,8 @@
 
 static void ka_expired(struct nvmf_timer *t)
 {
-	struct nvmf_tgt_ctrl *ctrl = (struct nvmf_tgt_ctrl *)((char *)t -
-							      offsetof(struct nvmf_tgt_ctrl, ka_timer));
+	struct nvmf_tgt_ctrl *ctrl =
+		(struct nvmf_tgt_ctrl *)((char *)t - offsetof(struct nvmf_tgt_ctrl, ka_timer));
 
 	/*
 	 * Like nvmet: a command on any queue during the last period counts as keep-alive
@@ -225,8 +225,8 @@ void nvmf_tgt_ctrl_add_error(struct nvmf_tgt_req *req)
 	pthread_mutex_unlock(&ctrl->lock);
 }
 
-void nvmf_tgt_subsys_stats(struct nvmf_tgt_subsys *s, uint64_t *read_bytes,
-			   uint64_t *write_bytes, uint64_t *read_cmds, uint64_t *write_cmds)
+void nvmf_tgt_subsys_stats(struct nvmf_tgt_subsys *s, uint64_t *read_bytes, uint64_t *write_bytes,
+			   uint64_t *read_cmds, uint64_t *write_cmds)
 {
 	uint64_t rb, wb, rc, wc;
 

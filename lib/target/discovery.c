@@ -124,8 +124,7 @@ static void put_entry(struct log_win *w, uint8_t subtype, uint16_t portid, uint8
 }
 
 /* The NVM subsystem entries of one exporting port: those that admit @hostnqn. */
-static uint64_t port_entries(const struct nvmf_tgt_port *p, const char *hostnqn,
-			     struct log_win *w)
+static uint64_t port_entries(const struct nvmf_tgt_port *p, const char *hostnqn, struct log_win *w)
 {
 	uint64_t n = 0;
 

@@ -56,7 +56,8 @@ static void execute_connect(struct nvmf_tgt_req *req)
 		return;
 	if (c->recfmt != 0) {
 		nvmf_warn("connect: unsupported record format %u", c->recfmt);
-		connect_fail(req, NVME_SC_CONNECT_FORMAT | NVME_STATUS_DNR, CONNECT_IPO_SQE(recfmt));
+		connect_fail(req, NVME_SC_CONNECT_FORMAT | NVME_STATUS_DNR,
+			     CONNECT_IPO_SQE(recfmt));
 		return;
 	}
 	if (!nqn_copy(subnqn, d->subsysnqn)) {
@@ -206,7 +207,7 @@ static void execute_property_set(struct nvmf_tgt_req *req)
 	new = (uint32_t)c->value;
 	old = atomic_exchange(&ctrl->cc, new);
 	csts = atomic_load(&ctrl->csts);
-	if ((new & NVME_CC_ENABLE) && !(old & NVME_CC_ENABLE)) {
+	if ((new &NVME_CC_ENABLE) && !(old & NVME_CC_ENABLE)) {
 		if (cc_valid(new)) {
 			csts |= NVME_CSTS_RDY;
 		} else {
@@ -214,12 +215,12 @@ static void execute_property_set(struct nvmf_tgt_req *req)
 			csts |= NVME_CSTS_CFS;
 		}
 	}
-	if (!(new & NVME_CC_ENABLE) && (old & NVME_CC_ENABLE)) {
+	if (!(new &NVME_CC_ENABLE) && (old & NVME_CC_ENABLE)) {
 		/* controller reset: like nvmet, CC and CSTS.RDY return to their reset values */
 		csts &= ~NVME_CSTS_RDY;
 		atomic_store(&ctrl->cc, 0);
 	}
-	if ((new & NVME_CC_SHN_MASK) && !(old & NVME_CC_SHN_MASK)) {
+	if ((new &NVME_CC_SHN_MASK) && !(old & NVME_CC_SHN_MASK)) {
 		/*
 		 * Shutdown: every write we completed was handed to the backend; FUA/flush
 		 * semantics already made acknowledged data durable where the host asked.
@@ -228,7 +229,7 @@ static void execute_property_set(struct nvmf_tgt_req *req)
 		csts |= NVME_CSTS_SHST_CMPLT;
 		atomic_store(&ctrl->cc, new & ~NVME_CC_ENABLE);
 	}
-	if (!(new & NVME_CC_SHN_MASK) && (old & NVME_CC_SHN_MASK))
+	if (!(new &NVME_CC_SHN_MASK) && (old & NVME_CC_SHN_MASK))
 		csts &= ~NVME_CSTS_SHST_MASK;
 	atomic_store(&ctrl->csts, csts);
 	nvmf_tgt_req_complete(req, NVME_SC_SUCCESS);

@@ -44,9 +44,9 @@ static uint16_t bdev_status(const struct nvmf_tgt_req *req, int err)
 	if (!err)
 		return NVME_SC_SUCCESS;
 	if (err == -EIO || err == -ENODATA)
-		return (req->cmd.opcode == nvme_cmd_read || req->cmd.opcode == nvme_cmd_compare ?
-				NVME_SC_READ_ERROR :
-				NVME_SC_WRITE_FAULT) |
+		return (req->cmd.opcode == nvme_cmd_read || req->cmd.opcode == nvme_cmd_compare
+				? NVME_SC_READ_ERROR
+				: NVME_SC_WRITE_FAULT) |
 		       NVME_STATUS_DNR;
 	return nvmf_tgt_errno_to_status(err);
 }
@@ -79,8 +79,9 @@ static void execute_rw(struct nvmf_tgt_req *req)
 	bool write = c->opcode == nvme_cmd_write;
 	uint64_t off = cmd_slba(c) << req->ns->blksz_shift;
 	/* with the volatile write cache disabled every write is written through */
-	bool fua = write && ((c->cdw12 & NVME_RW_FUA) ||
-			     !atomic_load_explicit(&req->sq->ctrl->vwc_enabled, memory_order_relaxed));
+	bool fua =
+		write && ((c->cdw12 & NVME_RW_FUA) ||
+			  !atomic_load_explicit(&req->sq->ctrl->vwc_enabled, memory_order_relaxed));
 
 	req->bdev_end_io = rw_end_io;
 	req->ns->ops->rw(req, write, req->buf, off, req->data_len, fua);
@@ -232,8 +233,8 @@ static uint16_t parse_rw(struct nvmf_tgt_req *req)
 	}
 	/* the SGL must describe exactly NLB blocks (nvmet_check_transfer_len) */
 	if (req->data_len != len) {
-		req->error_loc = offsetof(struct nvme_sqe, dptr) +
-				 offsetof(struct nvme_sgl_desc, length);
+		req->error_loc =
+			offsetof(struct nvme_sqe, dptr) + offsetof(struct nvme_sgl_desc, length);
 		return NVME_SC_SGL_INVALID_DATA | NVME_STATUS_DNR;
 	}
 	return NVME_SC_SUCCESS;

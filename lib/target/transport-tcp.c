@@ -42,9 +42,9 @@
 enum slot_state {
 	SLOT_FREE = 0,
 	SLOT_RECV, /* command received, its in-capsule data not yet: not in the core */
-	SLOT_H2C, /* R2T queued or sent, waiting for H2CData: not in the core */
+	SLOT_H2C,  /* R2T queued or sent, waiting for H2CData: not in the core */
 	SLOT_EXEC, /* owned by the core / a backend */
-	SLOT_TX, /* response queued for sending */
+	SLOT_TX,   /* response queued for sending */
 };
 
 enum tx_kind {
@@ -61,8 +61,8 @@ struct tcp_slot {
 	uint16_t idx; /* also the R2T transfer tag */
 	uint8_t state;
 	uint8_t tx_kind;
-	uint32_t h2c_off; /* bytes of H2C data received so far */
-	uint16_t h2c_status; /* a data digest error: fail the command once all data came */
+	uint32_t h2c_off;      /* bytes of H2C data received so far */
+	uint16_t h2c_status;   /* a data digest error: fail the command once all data came */
 	struct tcp_slot *next; /* free list or tx list */
 	/* transmit: up to header+pad, data, ddgst, response */
 	struct iovec iov[5];
@@ -77,11 +77,11 @@ struct tcp_slot {
 };
 
 enum rx_stage {
-	RX_HDR, /* the 8-byte common header */
+	RX_HDR,	     /* the 8-byte common header */
 	RX_HDR_REST, /* rest of the header and its digest */
-	RX_PAD, /* padding between header and data (PDO) */
-	RX_DATA, /* payload into rx_dst */
-	RX_DDGST, /* data digest */
+	RX_PAD,	     /* padding between header and data (PDO) */
+	RX_DATA,     /* payload into rx_dst */
+	RX_DDGST,    /* data digest */
 };
 
 struct tcp_port {
@@ -99,7 +99,7 @@ struct tcp_queue {
 	char peer[64];
 
 	bool ic_done;
-	bool dead; /* teardown started */
+	bool dead;	  /* teardown started */
 	bool in_teardown; /* releasing slots: do not free yet */
 	bool freed;
 	struct tcp_queue *all_next; /* every queue of the transport, under queues_lock */
@@ -122,7 +122,7 @@ struct tcp_queue {
 	size_t rx_got, rx_need;
 	uint8_t ddgst_buf[NVME_TCP_DIGEST_LEN];
 	struct tcp_slot *rx_slot; /* slot receiving data */
-	uint16_t rx_status; /* for in-capsule data of a command that already failed */
+	uint16_t rx_status;	  /* for in-capsule data of a command that already failed */
 	bool rx_discard;
 
 	/* slots */
@@ -380,8 +380,8 @@ static void queue_fatal(struct tcp_queue *q, const struct nvmf_tcp_pdu_error *er
 
 static void queue_r2t(struct tcp_queue *q, struct tcp_slot *s)
 {
-	size_t hl = nvmf_tcp_build_r2t(&s->tx_hdr.r2t, s->req.cmd.cid, s->idx, 0,
-				       s->req.data_len, q->params.hdgst);
+	size_t hl = nvmf_tcp_build_r2t(&s->tx_hdr.r2t, s->req.cmd.cid, s->idx, 0, s->req.data_len,
+				       q->params.hdgst);
 
 	s->iov[0].iov_base = &s->tx_hdr;
 	s->iov[0].iov_len = hl;
@@ -478,9 +478,9 @@ static void handle_icreq(struct tcp_queue *q)
 	q->params.hpda = q->hdr.icreq.hpda;
 	q->params.cpda = 0;
 	q->params.maxh2cdata = q->sq.tgt->opts.mdts_bytes;
-	q->params.max_icd = q->sq.tgt->opts.inline_data_size > NVME_TCP_ADMIN_CCSZ ?
-				    q->sq.tgt->opts.inline_data_size :
-				    NVME_TCP_ADMIN_CCSZ;
+	q->params.max_icd = q->sq.tgt->opts.inline_data_size > NVME_TCP_ADMIN_CCSZ
+				    ? q->sq.tgt->opts.inline_data_size
+				    : NVME_TCP_ADMIN_CCSZ;
 	q->params.max_c2h_data = 0;
 	nvmf_tcp_build_icresp(resp, q->params.hdgst, q->params.ddgst, 0, q->params.maxh2cdata);
 	q->ctl_len = sizeof(*resp);
@@ -710,9 +710,9 @@ static void hdr8_done(struct tcp_queue *q)
 	if (q->params.hdgst && h->type != nvme_tcp_icreq && h->type != nvme_tcp_h2c_term)
 		rest += NVME_TCP_DIGEST_LEN;
 	if (h->type == nvme_tcp_h2c_term)
-		rest = h->plen - sizeof(*h) > sizeof(q->hdr) - sizeof(*h) ?
-			       sizeof(q->hdr) - sizeof(*h) :
-			       h->plen - sizeof(*h);
+		rest = h->plen - sizeof(*h) > sizeof(q->hdr) - sizeof(*h)
+			       ? sizeof(q->hdr) - sizeof(*h)
+			       : h->plen - sizeof(*h);
 	q->stage = RX_HDR_REST;
 	q->hdr_need = sizeof(*h) + rest;
 }
@@ -772,8 +772,8 @@ static bool rx_process(struct tcp_queue *q)
 				if (r <= 0) {
 					if (r < 0 && (errno == EAGAIN || errno == EINTR))
 						return true;
-					queue_teardown(q, r == 0 ? "connection closed" :
-								   strerror(errno));
+					queue_teardown(q, r == 0 ? "connection closed"
+								 : strerror(errno));
 					return false;
 				}
 				q->rx_got += (size_t)r;
@@ -1047,7 +1047,8 @@ static void listener_event(struct nvmf_fd_handler *h, uint32_t events)
 
 static int tcp_listen(const struct nvmf_tgt_port *port)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICHOST };
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICHOST };
 	struct addrinfo *ai;
 	int fd, one = 1, ret;
 

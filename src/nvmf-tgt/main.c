@@ -26,14 +26,16 @@ static void usage(FILE *f)
 		"Usage: nvmf-tgt [-c FILE | --default DIR] [options]\n"
 		"Serve NVMe over Fabrics (NVMe/TCP) namespaces.\n\n"
 		"  -c, --config FILE     load an nvmetcli JSON configuration\n"
-		"      --default DIR     serve the default target, image under DIR (default ./var)\n"
+		"      --default DIR     serve the default target, image under DIR (default "
+		"./var)\n"
 		"  -r, --reactors N      reactor threads (default: config, else one per CPU)\n"
 		"      --spin-us US      keep polling US microseconds after the last event (100)\n"
 		"      --mdts BYTES      largest transfer per command (default 131072)\n"
 		"  -v, --verbose         more logging (repeat for debug)\n"
 		"  -q, --quiet           errors and warnings only\n"
 		"  -h, --help            this text\n\n"
-		"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a bad configuration.\n");
+		"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a bad "
+		"configuration.\n");
 }
 
 static int apply_ns(struct nvmf_tgt_subsys *s, const struct nvmf_cfg_ns *n, size_t si, size_t ni)
@@ -100,8 +102,9 @@ static int apply_config(struct nvmf_tgt *tgt, const struct nvmf_cfg *cfg)
 		for (size_t h = 0; h < c->nr_allowed_hosts; h++) {
 			ret = nvmf_tgt_subsys_allow_host(subsys[i], c->allowed_hosts[h]);
 			if (ret < 0) {
-				fprintf(stderr, "nvmf-tgt: subsystems[%zu].allowed_hosts[%zu]: %s\n",
-					i, h, strerror(-ret));
+				fprintf(stderr,
+					"nvmf-tgt: subsystems[%zu].allowed_hosts[%zu]: %s\n", i, h,
+					strerror(-ret));
 				goto out;
 			}
 		}
@@ -188,7 +191,8 @@ static void opts_from_config(struct nvmf_tgt_opts *opts, const struct nvmf_cfg *
 	for (size_t i = 0; i < cfg->nr_ports; i++) {
 		const struct nvmf_cfg_port *p = &cfg->ports[i];
 
-		if (p->inline_data_size >= 0 && (uint32_t)p->inline_data_size > opts->inline_data_size)
+		if (p->inline_data_size >= 0 &&
+		    (uint32_t)p->inline_data_size > opts->inline_data_size)
 			opts->inline_data_size = (uint32_t)p->inline_data_size;
 		if (p->max_queue_size > 0 && p->max_queue_size <= 65535 &&
 		    (!opts->io_queue_depth || p->max_queue_size < opts->io_queue_depth))
