@@ -406,7 +406,6 @@ static void tcp_queue_response(struct nvmf_tgt_req *req)
 	s->state = SLOT_TX;
 	s->tx_kind = TX_RESP;
 	if (req->data_dir == NVMF_DATA_C2H && success && req->transfer_len) {
-		uint32_t pda = ((uint32_t)q->params.hpda + 1) * 4;
 		uint8_t flags = NVME_TCP_F_DATA_LAST;
 		size_t hl;
 
@@ -415,19 +414,9 @@ static void tcp_queue_response(struct nvmf_tgt_req *req)
 			flags |= NVME_TCP_F_DATA_SUCCESS;
 			send_rsp = false;
 		}
+		/* the builder pads the header up to the host's HPDA alignment */
 		hl = nvmf_tcp_build_data_hdr(&s->tx_hdr.c2h, nvme_tcp_c2h_data, req->cmd.cid, 0, 0,
 					     req->transfer_len, flags, &q->params);
-		if (hl % pda) {
-			/* honour the host's HPDA: pad so the data starts aligned */
-			size_t pad = pda - hl % pda;
-
-			s->tx_hdr.c2h.hdr.pdo = (uint8_t)(hl + pad);
-			s->tx_hdr.c2h.hdr.plen += (uint32_t)pad;
-			if (q->params.hdgst)
-				nvmf_tcp_hdgst_set(&s->tx_hdr.c2h, sizeof(s->tx_hdr.c2h));
-			memset(s->tx_hdr.raw + hl, 0, pad);
-			hl += pad;
-		}
 		s->iov[n].iov_base = &s->tx_hdr;
 		s->iov[n++].iov_len = hl;
 		s->iov[n].iov_base = req->buf;
