@@ -1,0 +1,780 @@
+#!/bin/sh
+# shellcheck shell=dash
+# guest-tests.sh - NVMe/TCP interop cases, run inside the QEMU guest (busybox ash)
+# against a target at ADDR:PORT, with the real Linux nvme-tcp host, nvme-cli
+# and fio. Installed as /guest-tests.sh by mkinitramfs.sh and run by /init.
+#
+# Usage: guest-tests.sh [options] [case ...]        (no case: all, in order)
+#   --addr A          target address              (default 10.0.2.100)
+#   --port P          I/O port, also queried for discovery (default 4420)
+#   --disc-port P     discovery-only port         (default 8009)
+#   --nqn NQN         subsystem under test (default nqn.2014-08.org.nvmexpress:nvmf-default)
+#   --setup-nvmet     first configure the in-guest Linux nvmet (file namespace
+#                     on --backing, TCP ports PORT and DISC-PORT on ADDR, which
+#                     defaults to 127.0.0.1 then); reported as case nvmet_setup
+#   --backing FS      ramfs (default) or tmpfs, for --setup-nvmet
+#   --serve           only configure nvmet (as --setup-nvmet) and exit: the
+#                     guest is then a target for another guest (linux-target.sh)
+#   --timeout S       per-case time limit (default 180 s)
+#   --debug           trace every case (set -x)
+#   --list            print the case names and exit
+#
+# Output, one line per case, on stdout (the serial console):
+#   INTEROP-RESULT <case> PASS|FAIL (<seconds>s) <detail>
+# framed by INTEROP-BEGIN and INTEROP-SUMMARY lines. Exit status: 0 when every
+# case passed. Each case is a separate process (this script re-run with
+# --run-one) in its own session, so a hung case is killed whole; state shared
+# between cases lives in the kernel (the connected controller), and every
+# case that needs a controller connects one if there is none.
+
+ALL_CASES="discover_8009 discover_4420 connect list id_ctrl id_ns smart_log error_log
+effects_log list_subsys fio_verify mkfs_mount blkdiscard blkdiscard_zero flush kato_idle
+reset_during_fio digests disconnect"
+
+SELF=$(readlink -f "$0")
+: "${ADDR:=}"
+: "${IO_PORT:=4420}"
+: "${DISC_PORT:=8009}"
+: "${NQN:=nqn.2014-08.org.nvmexpress:nvmf-default}"
+: "${BACKING:=ramfs}"
+: "${CASE_TIMEOUT:=180}"
+: "${DEBUG:=0}"
+NS_WAIT=15        # seconds to wait for a namespace after connect (TCG is slow)
+NS_SIZE_MB=256    # self-test namespace size
+FIO_MB=64         # fio_verify and reset_during_fio, split over 2 jobs
+DIGEST_FIO_MB=16  # digests
+ZERO_MB=32        # blkdiscard_zero: region written, zeroed and read back
+KATO=5            # kato_idle keep-alive timeout, seconds
+WORK=/tmp/interop
+# busybox ash runs its own applets before PATH lookups (standalone shell):
+# name util-linux's blkdiscard by path, busybox's lacks -f/-z/-o/-l
+BLKDISCARD=/usr/sbin/blkdiscard
+
+setup=0 serve=0 list=0 run_one=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--addr) ADDR=$2; shift 2 ;;
+	--port) IO_PORT=$2; shift 2 ;;
+	--disc-port) DISC_PORT=$2; shift 2 ;;
+	--nqn) NQN=$2; shift 2 ;;
+	--setup-nvmet) setup=1; shift ;;
+	--serve) setup=1 serve=1; shift ;;
+	--backing) BACKING=$2; shift 2 ;;
+	--timeout) CASE_TIMEOUT=$2; shift 2 ;;
+	--debug) DEBUG=1; shift ;;
+	--list) list=1; shift ;;
+	--run-one) run_one=$2; shift 2 ;;
+	-h|--help) sed -n '2,25p' "$SELF"; exit 0 ;;
+	-*) echo "guest-tests.sh: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+if [ -z "$ADDR" ]; then
+	if [ "$setup" = 1 ]; then ADDR=127.0.0.1; else ADDR=10.0.2.100; fi
+fi
+export ADDR IO_PORT DISC_PORT NQN BACKING CASE_TIMEOUT DEBUG
+
+# ---------------------------------------------------------------- helpers
+
+# Inside a case: record the one-line detail of the result.
+detail() { printf '%s\n' "$*" >"$DETAIL_FILE"; }
+# Inside a case: fail with a reason (ends the case process).
+fail() {
+	printf '%s\n' "$*" >"$DETAIL_FILE"
+	echo "FAIL: $*"
+	exit 1
+}
+
+# run CMD...: echo it, capture stdout+stderr in OUT and the status in RC, show
+# the output (first 120 lines) in the case log. Returns RC.
+run() {
+	local t0 dt
+	t0=$(date +%s)
+	echo "+ $*"
+	OUT=$("$@" 2>&1)
+	RC=$?
+	dt=$(($(date +%s) - t0))
+	[ -n "$OUT" ] && printf '%s\n' "$OUT" | head -n 120
+	[ "$RC" = 0 ] || echo "  (exit $RC)"
+	[ "$dt" -lt 2 ] || echo "  (${dt}s)"
+	return "$RC"
+}
+lastline() { printf '%s\n' "$OUT" | grep -v '^[[:space:]]*$' | tail -n 1; }
+
+# JSON scalars from nvme-cli's pretty output in $OUT: first match of "KEY".
+jval() {
+	printf '%s\n' "$OUT" | sed -n "s/^[[:space:]]*\"$1\"[[:space:]]*:[[:space:]]*\(.*\)\$/\1/p" |
+		head -n 1 | sed -e 's/,[[:space:]]*$//' -e 's/^"//' -e 's/"$//'
+}
+trim() { printf '%s' "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//'; }
+is_uint() { case "$1" in ''|*[!0-9]*) return 1 ;; esac; return 0; }
+# Numbers as nvme-cli prints them: decimal or 0x-hex.
+num() { case "$1" in 0x*|0X*) printf '%d' "$1" ;; *) printf '%s' "$1" ;; esac; }
+
+# The connected TCP controller (nvmeX) of the subsystem under test.
+ctrl_of_nqn() {
+	local d
+	for d in /sys/class/nvme/nvme*; do
+		[ -e "$d/subsysnqn" ] || continue
+		[ "$(cat "$d/subsysnqn" 2>/dev/null)" = "$NQN" ] || continue
+		[ "$(cat "$d/transport" 2>/dev/null)" = tcp ] || continue
+		echo "${d##*/}"
+		return 0
+	done
+	return 1
+}
+ctrl_state() { cat "/sys/class/nvme/$1/state" 2>/dev/null || echo gone; }
+
+# The first namespace block device of controller $1: the multipath head
+# (in the nvme-subsystem folder) or, without native multipath, nvmeXnY.
+ns_of_ctrl() {
+	local s d n
+	for s in /sys/class/nvme-subsystem/nvme-subsys* "/sys/class/nvme/$1"; do
+		[ -e "$s/$1" ] || [ "$s" = "/sys/class/nvme/$1" ] || continue
+		for d in "$s"/nvme*n*; do
+			n=${d##*/}
+			case "$n" in nvme*c*n*) continue ;; esac
+			[ -b "/dev/$n" ] && { echo "$n"; return 0; }
+		done
+	done
+	return 1
+}
+
+# wait_ns: wait up to NS_WAIT s for a live controller with a namespace; sets
+# CTRL and NS.
+wait_ns() {
+	local i=0 c n
+	while [ $i -lt $((NS_WAIT * 5)) ]; do
+		if c=$(ctrl_of_nqn) && [ "$(ctrl_state "$c")" = live ] && n=$(ns_of_ctrl "$c"); then
+			CTRL=$c NS=$n
+			return 0
+		fi
+		usleep 200000
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# connect_ctrl [nvme connect options]: connect, wait for the namespace.
+connect_ctrl() {
+	local t0
+	t0=$(date +%s)
+	run nvme connect -t tcp -a "$ADDR" -s "$IO_PORT" -n "$NQN" "$@" ||
+		fail "nvme connect${*:+ $*} -> exit $RC: $(lastline)"
+	wait_ns || fail "connected${*:+ ($*)} but no live controller with a namespace within ${NS_WAIT}s (ctrl=$(ctrl_of_nqn) state=$(ctrl_state "$(ctrl_of_nqn)"))"
+	CONNECT_SECS=$(($(date +%s) - t0))
+	echo "connected: $CTRL -> /dev/$NS (cntlid $(cat "/sys/class/nvme/$CTRL/cntlid"), ${CONNECT_SECS}s)"
+}
+
+# disconnect_all: drop every controller of NQN and wait until they are gone.
+disconnect_all() {
+	local i=0
+	ctrl_of_nqn >/dev/null || return 0
+	run nvme disconnect -n "$NQN"
+	while ctrl_of_nqn >/dev/null; do
+		[ $i -lt 50 ] || fail "controller $(ctrl_of_nqn) still present 10s after nvme disconnect"
+		usleep 200000
+		i=$((i + 1))
+	done
+}
+
+# need_ctrl: any live connection will do; connect a default one if none.
+need_ctrl() {
+	if ctrl_of_nqn >/dev/null; then
+		wait_ns || fail "controller $(ctrl_of_nqn) is $(ctrl_state "$(ctrl_of_nqn)") with no usable namespace"
+	else
+		connect_ctrl
+	fi
+}
+
+# fio engine: io_uring if the guest's fio and kernel run it, else libaio.
+pick_engine() {
+	local e
+	for e in io_uring libaio; do
+		if fio --name=probe --filename="/dev/$NS" --readonly --rw=read --bs=4k --size=64k \
+			--direct=1 --ioengine=$e --output=/dev/null >/dev/null 2>&1; then
+			echo $e
+			return 0
+		fi
+	done
+	echo psync
+}
+
+# fio_verify_cmd TOTAL_MB LOG: write+verify (crc32c) TOTAL_MB over two jobs of
+# TOTAL_MB/2 each on disjoint halves, random sizes 4k..128k, iodepth 8, O_DIRECT.
+fio_verify_cmd() {
+	local per=$(($1 / 2)) eng=${FIO_ENGINE:-}
+	[ -n "$eng" ] || eng=$(pick_engine)
+	echo "fio: engine $eng, ${1} MiB"
+	echo "engine=$eng" >"$2"
+	fio --name=interop-verify --filename="/dev/$NS" --ioengine="$eng" --direct=1 \
+		--rw=randwrite --bsrange=4k-128k --numjobs=2 --iodepth=8 \
+		--size="${per}M" --offset_increment="${per}M" \
+		--verify=crc32c --do_verify=1 --verify_fatal=1 --verify_state_save=0 \
+		--randrepeat=0 --group_reporting >>"$2" 2>&1
+}
+
+# fio_check LOG RC: assert fio finished cleanly and verified all it wrote.
+fio_check() {
+	local w r
+	sed 's/^/  fio| /' "$1" | tail -n 40
+	[ "$2" = 0 ] || fail "fio exit $2: $(grep -iE 'verify|err|error' "$1" | head -n 3 | tr '\n' ' ')"
+	grep -qiE 'verify: bad|verify failed|bad magic|crc32c: (verify|mismatch)' "$1" &&
+		fail "fio reported a verify error: $(grep -iE 'verify|bad magic' "$1" | head -n 2 | tr '\n' ' ')"
+	grep -q 'err= 0' "$1" || fail "fio did not report err= 0"
+	w=$(sed -n 's/.*WRITE: .*io=\([^ ,]*\).*/\1/p' "$1" | head -n 1)
+	r=$(sed -n 's/.*READ: .*io=\([^ ,]*\).*/\1/p' "$1" | head -n 1)
+	[ -n "$w" ] && [ "$w" = "$r" ] || fail "fio wrote '$w' but verified (read) '$r'"
+	FIO_IO=$w
+	FIO_ENGINE=$(sed -n 's/^engine=//p' "$1")
+	FIO_BW=$(sed -n 's/.*WRITE: bw=\([^ ,]*\).*/\1/p' "$1" | head -n 1)
+}
+
+dev_bytes() { blockdev --getsize64 "/dev/$1"; }
+
+# Completed (read, write) commands of namespace $NS of controller $CTRL: the
+# multipath head has no statistics on older kernels, its hidden path nvmeXcYnZ
+# does; take whichever counts more.
+ns_io_counts() {
+	local f best_r=0 best_w=0 r w
+	for f in "/sys/block/$NS/stat" /sys/class/nvme/"$CTRL"/nvme*c*n*/stat; do
+		[ -r "$f" ] || continue
+		read -r r _ _ _ w _ <"$f"
+		[ "$w" -gt "$best_w" ] && best_w=$w
+		[ "$r" -gt "$best_r" ] && best_r=$r
+	done
+	echo "$best_r $best_w"
+}
+
+# ---------------------------------------------------------------- self-test target
+
+case_nvmet_setup() {
+	local cfg=/sys/kernel/config/nvmet s p id port
+	modprobe nvmet 2>/dev/null
+	modprobe nvmet-tcp 2>/dev/null
+	grep -q ' /sys/kernel/config ' /proc/mounts || mount -t configfs configfs /sys/kernel/config
+	[ -d $cfg ] || fail "no $cfg (nvmet not loaded?)"
+	mkdir -p /srv/nvmet
+	case "$BACKING" in
+	tmpfs) mount -t tmpfs -o size=$((NS_SIZE_MB + 16))m tmpfs /srv/nvmet ;;
+	ramfs) mount -t ramfs ramfs /srv/nvmet ;;
+	*) fail "unknown backing $BACKING" ;;
+	esac || fail "mount $BACKING on /srv/nvmet failed"
+	truncate -s ${NS_SIZE_MB}M /srv/nvmet/ns1.img || fail "truncate backing file"
+	s=$cfg/subsystems/$NQN
+	mkdir "$s" || fail "mkdir subsystem $NQN"
+	echo 1 >"$s/attr_allow_any_host" || fail "attr_allow_any_host"
+	[ -e "$s/attr_model" ] && echo nvmf-interop-selftest >"$s/attr_model"
+	mkdir "$s/namespaces/1" || fail "mkdir namespace 1"
+	echo /srv/nvmet/ns1.img >"$s/namespaces/1/device_path" || fail "device_path"
+	# ramfs and (before 6.6) tmpfs have no O_DIRECT: use the page cache
+	echo 1 >"$s/namespaces/1/buffered_io" || fail "buffered_io"
+	echo 1 >"$s/namespaces/1/enable" || fail "enable namespace (see dmesg)"
+	id=0
+	for port in "$IO_PORT" "$DISC_PORT"; do
+		id=$((id + 1))
+		[ $id = 2 ] && [ "$port" = "$IO_PORT" ] && break
+		p=$cfg/ports/$id
+		mkdir "$p" || fail "mkdir port $id"
+		echo tcp >"$p/addr_trtype"
+		echo ipv4 >"$p/addr_adrfam"
+		echo "$ADDR" >"$p/addr_traddr"
+		echo "$port" >"$p/addr_trsvcid"
+		# Linux nvmet lists in a port's discovery log the subsystems linked
+		# to that port, so the discovery port carries the subsystem as well.
+		ln -s "$s" "$p/subsystems/$NQN" || fail "enable port $id ($ADDR:$port), see dmesg"
+	done
+	detail "Linux nvmet $(uname -r): $NQN, ns 1 = ${NS_SIZE_MB} MiB file on $BACKING (buffered_io), tcp $ADDR:$IO_PORT and :$DISC_PORT"
+}
+
+# ---------------------------------------------------------------- cases
+
+discover_on() {
+	local n svc
+	run nvme discover -t tcp -a "$ADDR" -s "$1" || fail "nvme discover on port $1 -> exit $RC: $(lastline)"
+	n=$(printf '%s\n' "$OUT" | grep -c '^=====Discovery Log Entry')
+	[ "$n" -ge 1 ] || fail "port $1 returned no discovery log entries"
+	svc=$(printf '%s\n' "$OUT" | awk -v nqn="$NQN" '
+		/^=====Discovery Log Entry/ { if (hit) print svc; hit = 0; svc = "?" }
+		$1 == "trsvcid:" { svc = $2 }
+		$1 == "subnqn:" && $2 == nqn { hit = 1 }
+		END { if (hit) print svc }' | head -n 1)
+	[ -n "$svc" ] || fail "$NQN not in the discovery log of port $1 ($n entries)"
+	# nvme discover must leave no discovery controller behind
+	usleep 500000
+	for d in /sys/class/nvme/nvme*; do
+		[ -e "$d/subsysnqn" ] || continue
+		if [ "$(cat "$d/subsysnqn")" = nqn.2014-08.org.nvmexpress.discovery ]; then
+			fail "discovery controller ${d##*/} still present after nvme discover"
+		fi
+	done
+	detail "port $1: $n log entries, $NQN listed with trsvcid $svc"
+}
+case_discover_8009() { discover_on "$DISC_PORT"; }
+case_discover_4420() { discover_on "$IO_PORT"; }
+
+case_connect() {
+	local a cntlid
+	disconnect_all
+	connect_ctrl
+	a=$(cat "/sys/class/nvme/$CTRL/address")
+	case ",$a," in *",traddr=$ADDR,"*) ;; *) fail "sysfs address '$a' lacks traddr=$ADDR" ;; esac
+	case ",$a," in *",trsvcid=$IO_PORT,"*) ;; *) fail "sysfs address '$a' lacks trsvcid=$IO_PORT" ;; esac
+	[ "$(cat "/sys/class/nvme/$CTRL/hostnqn")" = "$(cat /etc/nvme/hostnqn)" ] ||
+		fail "controller hostnqn $(cat "/sys/class/nvme/$CTRL/hostnqn") != /etc/nvme/hostnqn"
+	if [ -e "/sys/class/nvme/$CTRL/hostid" ]; then
+		[ "$(cat "/sys/class/nvme/$CTRL/hostid")" = "$(cat /etc/nvme/hostid)" ] ||
+			fail "controller hostid != /etc/nvme/hostid"
+	fi
+	cntlid=$(cat "/sys/class/nvme/$CTRL/cntlid")
+	[ -b "/dev/$NS" ] || fail "/dev/$NS is not a block device"
+	detail "$CTRL live, /dev/$NS ($(dev_bytes "$NS") bytes) in ${CONNECT_SECS}s, cntlid $cntlid"
+}
+
+case_list() {
+	local size phys sn
+	need_ctrl
+	size=$(dev_bytes "$NS")
+	run nvme list || fail "nvme list -> exit $RC"
+	printf '%s\n' "$OUT" | grep -q "^/dev/${NS}[[:space:]]" || fail "nvme list does not show /dev/$NS"
+	run nvme list -o json || fail "nvme list -o json -> exit $RC"
+	printf '%s\n' "$OUT" | grep -Eq "\"DevicePath\"[[:space:]]*:[[:space:]]*\"/dev/$NS\"" ||
+		fail "nvme list -o json has no DevicePath /dev/$NS"
+	phys=$(printf '%s\n' "$OUT" | awk -v dev="\"/dev/$NS\"" '
+		/"DevicePath"/ { cur = index($0, dev) > 0 }
+		cur && /"PhysicalSize"/ {
+			sub(/.*"PhysicalSize"[[:space:]]*:[[:space:]]*/, ""); sub(/[^0-9].*/, ""); print; exit
+		}')
+	[ "$phys" = "$size" ] || fail "nvme list PhysicalSize '$phys' != block device size $size"
+	sn=$(printf '%s\n' "$OUT" | awk -v dev="\"/dev/$NS\"" '
+		/"DevicePath"/ { cur = index($0, dev) > 0 }
+		cur && /"SerialNumber"/ {
+			sub(/.*"SerialNumber"[[:space:]]*:[[:space:]]*"/, ""); sub(/".*/, ""); print; exit
+		}')
+	[ "$(trim "$sn")" = "$(trim "$(cat "/sys/class/nvme/$CTRL/serial")")" ] ||
+		fail "nvme list SerialNumber '$sn' != sysfs serial of $CTRL"
+	detail "/dev/$NS listed, PhysicalSize $phys = block device size, SerialNumber $(trim "$sn") = sysfs"
+}
+
+case_id_ctrl() {
+	local sn mn fr subnqn nn sqes cqes ioccsz iorcsz cntlid ver ssn smn sfr
+	need_ctrl
+	run nvme id-ctrl "/dev/$CTRL" -o json || fail "nvme id-ctrl -> exit $RC: $(lastline)"
+	sn=$(trim "$(jval sn)") mn=$(trim "$(jval mn)") fr=$(trim "$(jval fr)")
+	subnqn=$(jval subnqn) nn=$(num "$(jval nn)") ver=$(num "$(jval ver)")
+	sqes=$(num "$(jval sqes)") cqes=$(num "$(jval cqes)") cntlid=$(num "$(jval cntlid)")
+	ioccsz=$(num "$(jval ioccsz)") iorcsz=$(num "$(jval iorcsz)")
+	[ -n "$sn" ] || fail "id-ctrl sn is empty"
+	[ -n "$mn" ] || fail "id-ctrl mn is empty"
+	[ -n "$fr" ] || fail "id-ctrl fr is empty"
+	[ "$subnqn" = "$NQN" ] || fail "id-ctrl subnqn '$subnqn' != $NQN"
+	is_uint "$nn" && [ "$nn" -ge 1 ] || fail "id-ctrl nn '$nn' < 1"
+	is_uint "$ver" && [ "$ver" -gt 0 ] || fail "id-ctrl ver '$ver' is 0"
+	is_uint "$sqes" && [ $((sqes & 15)) -ge 6 ] || fail "id-ctrl sqes '$sqes': minimum SQ entry size < 64"
+	is_uint "$cqes" && [ $((cqes & 15)) -ge 4 ] || fail "id-ctrl cqes '$cqes': minimum CQ entry size < 16"
+	is_uint "$ioccsz" && [ "$ioccsz" -ge 4 ] || fail "id-ctrl ioccsz '$ioccsz' < 4 (64-byte capsule)"
+	is_uint "$iorcsz" && [ "$iorcsz" -ge 1 ] || fail "id-ctrl iorcsz '$iorcsz' < 1"
+	# what the kernel parsed from the same Identify must agree
+	ssn=$(trim "$(cat "/sys/class/nvme/$CTRL/serial")")
+	smn=$(trim "$(cat "/sys/class/nvme/$CTRL/model")")
+	sfr=$(trim "$(cat "/sys/class/nvme/$CTRL/firmware_rev")")
+	[ "$sn" = "$ssn" ] || fail "id-ctrl sn '$sn' != sysfs serial '$ssn'"
+	[ "$mn" = "$smn" ] || fail "id-ctrl mn '$mn' != sysfs model '$smn'"
+	[ "$fr" = "$sfr" ] || fail "id-ctrl fr '$fr' != sysfs firmware_rev '$sfr'"
+	[ "$cntlid" = "$(cat "/sys/class/nvme/$CTRL/cntlid")" ] || fail "id-ctrl cntlid $cntlid != sysfs"
+	detail "mn='$mn' sn='$sn' fr='$fr' ver=$(printf 0x%x "$ver") nn=$nn cntlid=$cntlid ioccsz=$ioccsz"
+}
+
+case_id_ns() {
+	local nsze ncap nuse flbas fmt ds lbs size
+	need_ctrl
+	run nvme id-ns "/dev/$NS" -o json || fail "nvme id-ns -> exit $RC: $(lastline)"
+	nsze=$(num "$(jval nsze)") ncap=$(num "$(jval ncap)") nuse=$(num "$(jval nuse)")
+	flbas=$(num "$(jval flbas)")
+	is_uint "$nsze" && [ "$nsze" -gt 0 ] || fail "id-ns nsze '$nsze' is 0"
+	is_uint "$ncap" && [ "$ncap" -gt 0 ] || fail "id-ns ncap '$ncap' is 0"
+	[ "$ncap" -le "$nsze" ] || fail "id-ns ncap $ncap > nsze $nsze"
+	is_uint "$nuse" && [ "$nuse" -le "$ncap" ] || fail "id-ns nuse '$nuse' > ncap $ncap"
+	is_uint "$flbas" || fail "id-ns flbas '$flbas' unparsable"
+	fmt=$((flbas & 15))
+	ds=$(printf '%s\n' "$OUT" | sed -n 's/^[[:space:]]*"ds"[[:space:]]*:[[:space:]]*\([0-9]*\).*/\1/p' |
+		sed -n "$((fmt + 1))p")
+	is_uint "$ds" && [ "$ds" -ge 9 ] && [ "$ds" -le 16 ] || fail "id-ns lbaf[$fmt].ds '$ds' not in 9..16"
+	lbs=$(cat "/sys/block/$NS/queue/logical_block_size")
+	[ $((1 << ds)) = "$lbs" ] || fail "lbaf[$fmt] says $((1 << ds))-byte blocks, kernel uses $lbs"
+	size=$(dev_bytes "$NS")
+	[ $((nsze << ds)) = "$size" ] || fail "nsze $nsze x $((1 << ds)) != block device size $size"
+	detail "nsze=$nsze ncap=$ncap nuse=$nuse lbaf[$fmt] ${lbs}-byte blocks = $size bytes"
+}
+
+case_smart_log() {
+	local cw k v duw0 hwc0 dur0 hrc0 duw1 hwc1 dur1 hrc1
+	need_ctrl
+	run nvme smart-log "/dev/$CTRL" -o json || fail "nvme smart-log -> exit $RC: $(lastline)"
+	cw=$(num "$(jval critical_warning)")
+	[ "$cw" = 0 ] || fail "critical_warning is '$cw', expected 0"
+	for k in temperature avail_spare data_units_read data_units_written host_read_commands \
+		host_write_commands power_on_hours; do
+		v=$(jval "$k")
+		[ -n "$v" ] || fail "smart-log has no $k"
+	done
+	if [ "$setup" = 1 ]; then
+		# Linux nvmet reports zero I/O counters for file-backed namespaces
+		detail "critical_warning=0 temperature=$(jval temperature) (nvmet: counters not checked)"
+		return 0
+	fi
+	duw0=$(num "$(jval data_units_written)") hwc0=$(num "$(jval host_write_commands)")
+	dur0=$(num "$(jval data_units_read)") hrc0=$(num "$(jval host_read_commands)")
+	# 4 MiB in 32 direct 128 KiB writes, then the same read back: the counters must move
+	# by at least that (data units are thousands of 512-byte units, NVMe Base 2.0c 5.16.1.3)
+	run fio --name=smart --filename="/dev/$NS" --rw=write --bs=128k --size=4m --direct=1 \
+		--ioengine=libaio --offset=64m || fail "fio write -> exit $RC: $(lastline)"
+	run fio --name=smart --filename="/dev/$NS" --rw=read --bs=128k --size=4m --direct=1 \
+		--ioengine=libaio --offset=64m || fail "fio read -> exit $RC: $(lastline)"
+	run nvme smart-log "/dev/$CTRL" -o json || fail "nvme smart-log -> exit $RC: $(lastline)"
+	duw1=$(num "$(jval data_units_written)") hwc1=$(num "$(jval host_write_commands)")
+	dur1=$(num "$(jval data_units_read)") hrc1=$(num "$(jval host_read_commands)")
+	for v in "$duw0" "$hwc0" "$dur0" "$hrc0" "$duw1" "$hwc1" "$dur1" "$hrc1"; do
+		is_uint "$v" || fail "smart-log counter '$v' unparsable"
+	done
+	[ $((hwc1 - hwc0)) -ge 32 ] || fail "host_write_commands $hwc0 -> $hwc1 after 32 writes"
+	[ $((duw1 - duw0)) -ge 8 ] || fail "data_units_written $duw0 -> $duw1 after 4 MiB"
+	[ $((hrc1 - hrc0)) -ge 32 ] || fail "host_read_commands $hrc0 -> $hrc1 after 32 reads"
+	[ $((dur1 - dur0)) -ge 8 ] || fail "data_units_read $dur0 -> $dur1 after 4 MiB"
+	detail "after 4 MiB written+read: host_write_commands $hwc0 -> $hwc1, data_units_written $duw0 -> $duw1, host_read_commands $hrc0 -> $hrc1, data_units_read $dur0 -> $dur1"
+}
+
+case_error_log() {
+	local before after nsze lbs st
+	need_ctrl
+	run nvme error-log "/dev/$CTRL" -o json || fail "nvme error-log -> exit $RC: $(lastline)"
+	before=$(num "$(jval error_count)")
+	is_uint "$before" || fail "error-log error_count '$before' unparsable"
+	# provoke an error: read one block past the end of the namespace
+	run nvme id-ns "/dev/$NS" -o json || fail "nvme id-ns -> exit $RC"
+	nsze=$(num "$(jval nsze)")
+	lbs=$(cat "/sys/block/$NS/queue/logical_block_size")
+	run nvme read "/dev/$NS" --start-block="$nsze" --block-count=0 --data-size="$lbs" --data=/tmp/past-end
+	[ "$RC" != 0 ] || fail "a read at LBA $nsze (= nsze, past the end) succeeded"
+	run nvme error-log "/dev/$CTRL" -o json || fail "nvme error-log -> exit $RC: $(lastline)"
+	after=$(num "$(jval error_count)")
+	st=$(num "$(jval status_field)")
+	is_uint "$after" && [ "$after" -gt "$before" ] ||
+		fail "error_count did not grow after a failed command ($before -> '$after')"
+	is_uint "$st" && [ "$st" != 0 ] || fail "newest error entry has status_field '$st'"
+	# our target: LBA Out of Range (0x80) with DNR, as nvme-cli prints the status field
+	[ "$setup" = 1 ] || [ "$st" = $((0x4080)) ] ||
+		fail "newest error entry status_field $(printf 0x%x "$st"), expected 0x4080 (LBA range, DNR)"
+	detail "error_count $before -> $after after a read past the end, newest status_field=$(printf 0x%x "$st")"
+}
+
+case_effects_log() {
+	local want name bits
+	need_ctrl
+	# --csi=0: without it nvme-cli 2.3 picks the command sets from CAP.CSS, which
+	# it fails to read over fabrics, and then prints nothing
+	run nvme effects-log "/dev/$CTRL" --csi=0 || fail "nvme effects-log -> exit $RC: $(lastline)"
+	# Get Log Page, Identify (admin); Write, Read (NVM): must be supported (CSUPP)
+	for want in ACS2 ACS6 IOCS1 IOCS2; do
+		bits=$(printf '%s\n' "$OUT" | awk -v w="$want" '$1 == w { print $NF; exit }')
+		[ -n "$bits" ] || fail "effects log has no $want entry"
+		[ $((0x$bits & 1)) = 1 ] || fail "effects log $want=$bits lacks CSUPP"
+	done
+	name=$(printf '%s\n' "$OUT" | grep -c '^ACS\|^IOCS')
+	detail "$name commands listed; Get Log Page, Identify, Read, Write have CSUPP"
+}
+
+case_list_subsys() {
+	need_ctrl
+	run nvme list-subsys -o json || fail "nvme list-subsys -> exit $RC: $(lastline)"
+	printf '%s\n' "$OUT" | grep -Fq "\"$NQN\"" || fail "list-subsys does not show $NQN"
+	printf '%s\n' "$OUT" | grep -Eq '"Transport"[[:space:]]*:[[:space:]]*"tcp"' || fail "list-subsys shows no tcp path"
+	printf '%s\n' "$OUT" | grep -Eq '"State"[[:space:]]*:[[:space:]]*"live"' || fail "list-subsys shows no live path"
+	printf '%s\n' "$OUT" | grep -q "traddr=$ADDR" || fail "list-subsys shows no path with traddr=$ADDR"
+	printf '%s\n' "$OUT" | grep -q "trsvcid=$IO_PORT" || fail "list-subsys shows no path with trsvcid=$IO_PORT"
+	run nvme list-subsys "/dev/$NS" || fail "nvme list-subsys /dev/$NS -> exit $RC"
+	printf '%s\n' "$OUT" | grep -q "$CTRL tcp" || fail "list-subsys /dev/$NS shows no '$CTRL tcp' path"
+	detail "$NQN: $CTRL tcp traddr=$ADDR trsvcid=$IO_PORT live"
+}
+
+case_fio_verify() {
+	local rc
+	need_ctrl
+	[ "$(dev_bytes "$NS")" -ge $((FIO_MB * 1048576)) ] || fail "namespace smaller than $FIO_MB MiB"
+	fio_verify_cmd $FIO_MB /tmp/fio-verify.log
+	rc=$?
+	fio_check /tmp/fio-verify.log $rc
+	detail "fio $FIO_ENGINE 2 jobs iodepth 8 bs 4k-128k: wrote and verified $FIO_IO (crc32c), write bw $FIO_BW"
+}
+
+case_mkfs_mount() {
+	local i m=/mnt/nvmf n
+	need_ctrl
+	rm -rf /tmp/src && mkdir -p /tmp/src/sub $m
+	i=1
+	for n in 1 7 33 130 257 1031; do
+		dd if=/dev/urandom of=/tmp/src/f$i bs=4096 count=$n 2>/dev/null
+		i=$((i + 1))
+	done
+	dd if=/dev/urandom of=/tmp/src/sub/big bs=1M count=16 2>/dev/null
+	echo "hello nvmf" >/tmp/src/sub/small
+	(cd /tmp/src && find . -type f | sort | xargs sha256sum) >/tmp/src.sha256
+	run mkfs.ext4 -F -q -E nodiscard "/dev/$NS" || fail "mkfs.ext4 -> exit $RC: $(lastline)"
+	run mount -t ext4 "/dev/$NS" $m || fail "mount -> exit $RC: $(lastline)"
+	cp -a /tmp/src $m/ || fail "copy to ext4 failed"
+	sync
+	(cd $m/src && sha256sum -c -s /tmp/src.sha256) || fail "checksums differ right after the copy"
+	run umount $m || fail "umount -> exit $RC"
+	echo 3 >/proc/sys/vm/drop_caches
+	run e2fsck -fn "/dev/$NS" || fail "e2fsck -fn found problems (exit $RC)"
+	run mount -t ext4 "/dev/$NS" $m || fail "remount -> exit $RC: $(lastline)"
+	(cd $m/src && sha256sum -c /tmp/src.sha256) || fail "checksums differ after umount+remount"
+	n=$(du -sk $m/src | cut -f1)
+	run umount $m || fail "final umount -> exit $RC"
+	detail "mkfs.ext4, $(wc -l </tmp/src.sha256) files (${n} KiB) copied, sha256 equal after remount, e2fsck clean"
+}
+
+case_blkdiscard() {
+	local max gran
+	need_ctrl
+	max=$(cat "/sys/block/$NS/queue/discard_max_bytes")
+	gran=$(cat "/sys/block/$NS/queue/discard_granularity")
+	[ "$max" -gt 0 ] || fail "device advertises no discard (discard_max_bytes=0: ONCS.DSM unset?)"
+	run $BLKDISCARD -f -v "/dev/$NS" || fail "blkdiscard -> exit $RC: $(lastline)"
+	# deallocated blocks must still read without error
+	run dd if="/dev/$NS" of=/dev/null bs=1M count=4 iflag=direct || fail "read after discard failed"
+	detail "discarded $(dev_bytes "$NS") bytes (discard_max_bytes=$max granularity=$gran), read back ok"
+}
+
+# fio_pattern write|check PATTERN LOG: write PATTERN over the first ZERO_MB MiB
+# and read it back, or only read them back; fio compares every byte.
+fio_pattern() {
+	local only=0
+	[ "$1" = check ] && only=1
+	fio --name="pattern-$1" --filename="/dev/$NS" --ioengine=libaio --direct=1 --iodepth=8 \
+		--rw=write --bs=128k --size="${ZERO_MB}M" --verify=pattern --verify_pattern="$2" \
+		--do_verify=1 --verify_only=$only --verify_fatal=1 --verify_state_save=0 >"$3" 2>&1
+}
+
+case_blkdiscard_zero() {
+	local len wz rc
+	need_ctrl
+	len=$((ZERO_MB * 1048576))
+	[ "$(dev_bytes "$NS")" -ge "$len" ] || fail "namespace smaller than $ZERO_MB MiB"
+	wz=$(cat "/sys/block/$NS/queue/write_zeroes_max_bytes")
+	fio_pattern write 0xa55aa55a /tmp/zero-1.log ||
+		fail "writing+verifying a 0xa55aa55a pattern failed: $(grep -i 'verify\|err' /tmp/zero-1.log | head -n 2 | tr '\n' ' ')"
+	# the zero check must be able to fail: it does on the pattern
+	fio_pattern check 0x00 /tmp/zero-2.log
+	rc=$?
+	[ $rc != 0 ] && grep -q 'bad pattern' /tmp/zero-2.log ||
+		fail "zero check did not flag non-zero data (exit $rc): the check is broken"
+	echo "pattern written and verified; zero check rejects it (exit $rc)"
+	run $BLKDISCARD -f -z -o 0 -l "$len" "/dev/$NS" || fail "blkdiscard -z -> exit $RC: $(lastline)"
+	echo 3 >/proc/sys/vm/drop_caches
+	fio_pattern check 0x00 /tmp/zero-3.log ||
+		fail "first $ZERO_MB MiB not all zero after blkdiscard -z: $(grep -i 'verify\|bad' /tmp/zero-3.log | head -n 2 | tr '\n' ' ')"
+	grep -q 'READ: .*io=' /tmp/zero-3.log || fail "zero check read nothing"
+	# the kernel falls back to writing zeroes when Write Zeroes fails; say which
+	detail "$ZERO_MB MiB of 0xa55aa55a zeroed by blkdiscard -z, read back all zero (write_zeroes_max_bytes $wz -> $(cat "/sys/block/$NS/queue/write_zeroes_max_bytes"))"
+}
+
+case_flush() {
+	local vwc
+	need_ctrl
+	dd if=/dev/urandom of="/dev/$NS" bs=64k count=16 seek=16 oflag=direct 2>/dev/null ||
+		fail "write before flush failed"
+	run nvme flush "/dev/$NS" || fail "nvme flush -> exit $RC: $(lastline)"
+	printf '%s\n' "$OUT" | grep -qi 'flush: success' || fail "nvme flush did not report success: $(lastline)"
+	run nvme id-ctrl "/dev/$CTRL" -o json || fail "nvme id-ctrl -> exit $RC"
+	vwc=$(num "$(jval vwc)")
+	detail "NVMe Flush: success (vwc=$vwc)"
+}
+
+case_kato_idle() {
+	local c0 id0 k i bad="" idle=$((3 * KATO)) io
+	disconnect_all
+	connect_ctrl -k "$KATO"
+	c0=$CTRL
+	id0=$(cat "/sys/class/nvme/$CTRL/cntlid")
+	if [ -e "/sys/class/nvme/$CTRL/kato" ]; then
+		k=$(cat "/sys/class/nvme/$CTRL/kato")
+		[ "$k" = "$KATO" ] || fail "sysfs kato is $k, asked for $KATO"
+	fi
+	echo "idle ${idle}s with kato ${KATO}s"
+	i=0
+	while [ $i -lt $idle ]; do
+		sleep 1
+		i=$((i + 1))
+		[ "$(ctrl_state "$c0")" = live ] || bad="$bad t=${i}s:$(ctrl_state "$c0")"
+	done
+	[ -z "$bad" ] || fail "controller left live while idle:$bad"
+	[ "$(ctrl_of_nqn)" = "$c0" ] || fail "controller changed from $c0 to $(ctrl_of_nqn)"
+	[ "$(cat "/sys/class/nvme/$c0/cntlid")" = "$id0" ] ||
+		fail "cntlid changed $id0 -> $(cat "/sys/class/nvme/$c0/cntlid"): the host reconnected"
+	dd if=/dev/urandom of=/tmp/kato.pat bs=64k count=1 2>/dev/null
+	dd if=/tmp/kato.pat of="/dev/$NS" bs=64k seek=100 count=1 oflag=direct 2>/dev/null || fail "write after idle failed"
+	io=$(dd if="/dev/$NS" bs=64k skip=100 count=1 iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)
+	[ "$io" = "$(sha256sum </tmp/kato.pat | cut -d' ' -f1)" ] || fail "data read after idle differs"
+	detail "kato=${KATO}s, idle ${idle}s: $c0 stayed live, cntlid $id0 kept, I/O ok"
+}
+
+case_reset_during_fio() {
+	local pid rc id0 id1 t i=0 st r0 w0 r w phase
+	need_ctrl
+	[ "$(dev_bytes "$NS")" -ge $((FIO_MB * 1048576)) ] || fail "namespace smaller than $FIO_MB MiB"
+	id0=$(cat "/sys/class/nvme/$CTRL/cntlid")
+	# libaio, not io_uring, here: io_uring sends REQ_NOWAIT writes, and a
+	# 6.12 host completes those with EAGAIN while a reset has the queues
+	# frozen; fio counts that as an I/O error although nothing was lost.
+	FIO_ENGINE=libaio
+	# shellcheck disable=SC2046 # two numbers, split on purpose
+	set -- $(ns_io_counts)
+	r0=$1 w0=$2
+	fio_verify_cmd $FIO_MB /tmp/fio-reset.log &
+	pid=$!
+	# reset once fio's writes are flowing, so commands are in flight
+	while :; do
+		# shellcheck disable=SC2046 # two numbers, split on purpose
+	set -- $(ns_io_counts)
+		[ $(($2 - w0)) -ge 16 ] && break
+		kill -0 $pid 2>/dev/null || fail "fio ended before its writes were seen ($(tail -n 3 /tmp/fio-reset.log | tr '\n' ' '))"
+		[ $i -lt 150 ] || fail "fio wrote nothing in 30 s"
+		usleep 200000
+		i=$((i + 1))
+	done
+	usleep 300000
+	kill -0 $pid 2>/dev/null || fail "fio ended before the reset could be issued"
+	# shellcheck disable=SC2046 # two numbers, split on purpose
+	set -- $(ns_io_counts)
+	r=$(($1 - r0)) w=$(($2 - w0))
+	phase="write phase, $w writes done"
+	[ "$r" -gt 8 ] && phase="verify phase, $r reads done"
+	t=$(date +%s)
+	run nvme reset "/dev/$CTRL" || fail "nvme reset -> exit $RC: $(lastline)"
+	i=0
+	while [ "$(ctrl_state "$CTRL")" != live ]; do
+		[ $i -lt 100 ] || fail "controller is $(ctrl_state "$CTRL") 20 s after reset"
+		usleep 200000
+		i=$((i + 1))
+	done
+	id1=$(cat "/sys/class/nvme/$CTRL/cntlid")
+	st=running
+	kill -0 $pid 2>/dev/null || st=finished
+	echo "reset done in $(($(date +%s) - t))s during the $phase; fio $st"
+	wait $pid
+	rc=$?
+	fio_check /tmp/fio-reset.log $rc
+	detail "nvme reset during fio's $phase (cntlid $id0 -> $id1), live again, fio wrote and verified $FIO_IO"
+}
+
+case_digests() {
+	local rc
+	disconnect_all
+	# the kernel refuses the connection if the ICResp does not enable both
+	connect_ctrl -g -G
+	fio_verify_cmd $DIGEST_FIO_MB /tmp/fio-digest.log
+	rc=$?
+	fio_check /tmp/fio-digest.log $rc
+	detail "connected with header+data digests (crc32c), fio wrote and verified $FIO_IO"
+}
+
+case_disconnect() {
+	local n i=0 ns c
+	need_ctrl
+	ns=$NS c=$CTRL
+	run nvme disconnect -n "$NQN" || fail "nvme disconnect -> exit $RC: $(lastline)"
+	n=$(printf '%s\n' "$OUT" | sed -n 's/.*disconnected \([0-9]*\) controller.*/\1/p')
+	is_uint "$n" && [ "$n" -ge 1 ] || fail "nvme disconnect reported '$(lastline)'"
+	while ctrl_of_nqn >/dev/null || [ -e "/dev/$ns" ]; do
+		[ $i -lt 50 ] || fail "$c or /dev/$ns still present 10 s after disconnect"
+		usleep 200000
+		i=$((i + 1))
+	done
+	detail "disconnected $n controller(s); $c and /dev/$ns gone"
+}
+
+# ---------------------------------------------------------------- runner
+
+valid_case() {
+	local c
+	for c in nvmet_setup $ALL_CASES; do [ "$c" = "$1" ] && return 0; done
+	return 1
+}
+
+if [ -n "$run_one" ]; then
+	valid_case "$run_one" || { echo "unknown case $run_one"; exit 2; }
+	# the target under test is the in-guest Linux nvmet (see run_case)
+	setup=${INTEROP_SELF_TEST:-0}
+	[ "$DEBUG" = 1 ] && set -x
+	"case_$run_one"
+	exit 0
+fi
+
+[ $# -gt 0 ] && cases="$*" || cases=$(echo $ALL_CASES)
+for c in $cases; do
+	case " $(echo $ALL_CASES) " in
+	*" $c "*) ;;
+	*) echo "guest-tests.sh: unknown case '$c' (known: $(echo $ALL_CASES))" >&2; exit 2 ;;
+	esac
+done
+if [ "$list" = 1 ]; then
+	echo $cases
+	exit 0
+fi
+[ "$setup" = 1 ] && cases="nvmet_setup $cases"
+[ "$serve" = 1 ] && cases=nvmet_setup
+
+# run_case NAME: run one case in its own session with a time limit, print its
+# log and the INTEROP-RESULT line.
+run_case() {
+	local c=$1 log=$WORK/$1.log det=$WORK/$1.detail pid rc t0 t i res d
+	: >"$det"
+	t0=$(date +%s)
+	echo "INTEROP-CASE $c start"
+	DETAIL_FILE=$det INTEROP_SELF_TEST=$setup setsid "$SELF" --run-one "$c" >"$log" 2>&1 </dev/null &
+	pid=$!
+	i=0
+	while kill -0 $pid 2>/dev/null; do
+		if [ $i -ge $((CASE_TIMEOUT * 2)) ]; then
+			echo "timed out after ${CASE_TIMEOUT}s" >>"$log"
+			printf 'timed out after %ss; last output: %s\n' "$CASE_TIMEOUT" \
+				"$(grep -v '^[[:space:]]*$' "$log" | tail -n 2 | tr '\n' ' ' | cut -c1-160)" >"$det"
+			kill -KILL -$pid 2>/dev/null || kill -KILL $pid 2>/dev/null
+			break
+		fi
+		usleep 500000
+		i=$((i + 1))
+	done
+	# a process stuck in the kernel ignores SIGKILL: do not wait for it forever
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 10 ]; do sleep 1; i=$((i + 1)); done
+	if kill -0 $pid 2>/dev/null; then
+		rc=124
+		echo "case process $pid is stuck (D state?); abandoning it" >>"$log"
+	else
+		wait $pid
+		rc=$?
+	fi
+	t=$(($(date +%s) - t0))
+	sed "s/^/  [$c] /" "$log"
+	d=$(head -n 1 "$det" | tr -d '\r')
+	if [ "$rc" = 0 ] && ! grep -q '^timed out' "$det"; then
+		res=PASS
+		npass=$((npass + 1))
+	else
+		res=FAIL
+		nfail=$((nfail + 1))
+		[ -n "$d" ] || d="exit status $rc"
+	fi
+	echo "INTEROP-RESULT $c $res (${t}s) $d"
+}
+
+mkdir -p $WORK
+npass=0 nfail=0
+echo "INTEROP-BEGIN cases=$(echo $cases | tr ' ' ',') addr=$ADDR port=$IO_PORT dport=$DISC_PORT nqn=$NQN kernel=$(uname -r)"
+for c in $cases; do
+	run_case "$c"
+done
+echo "INTEROP-SUMMARY passed=$npass failed=$nfail"
+[ "$nfail" = 0 ]

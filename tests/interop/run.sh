@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# run.sh - boot real Linux kernels under QEMU (TCG) and drive their nvme-tcp
+# host against an NVMe/TCP target. See README.md in this folder.
+#
+# Usage: run.sh [options]
+#   --kernel 6.1|6.12|all   kernels to boot (default: all)
+#   --cases "a b c"         cases to run, in order (default: all; see --list);
+#                           commas work as separators too
+#   --target-cmd CMD        start CMD (bash -c) on the host first, wait until
+#                           127.0.0.1:PORT listens, stop it at the end
+#   --self-test             test the in-guest Linux nvmet instead (no host target)
+#   --nqn NQN               subsystem under test (default nqn.2014-08.org.nvmexpress:nvmf-default)
+#   --port P / --disc-port P   host target ports (default 4420 / 8009)
+#   --timeout S             limit for one guest boot, whole run (default 420)
+#   --case-timeout S        limit for one case inside the guest (default 180)
+#   --backing ramfs|tmpfs   self-test: filesystem under the nvmet file (default ramfs)
+#   --cache DIR             kernels, images and logs (default <repo>/var/interop)
+#   --verbose               echo the whole guest console, not only result lines
+#   --debug                 shell-trace every case in the guest
+#   --list                  print the case names and exit
+#
+# The guest reaches the host target at 10.0.2.100:PORT and :DISC-PORT through
+# QEMU guestfwd (one socat per guest connection to 127.0.0.1 on the host).
+# Console logs: <cache>/logs/<time>-<kernel>.log. The last line printed is
+#   interop: N passed, M failed
+# and the exit status is non-zero when any case failed or did not report (a
+# guest that crashed, hung or timed out fails every case it did not report,
+# and one more failure, "guest", is counted for it). With --target-cmd, a target
+# that died during the run, or whose log has a sanitizer report, is one more.
+set -euo pipefail
+LOG_TAG=interop
+# shellcheck source=tests/interop/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+kernels=all cases="" target_cmd="" self_test=0 nqn=nqn.2014-08.org.nvmexpress:nvmf-default
+port=4420 dport=8009 boot_timeout=420 case_timeout=180 backing="" verbose=0 debug=0 list=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernels=$2; shift 2 ;;
+	--cases) cases=${2//,/ }; shift 2 ;;
+	--target-cmd) target_cmd=$2; shift 2 ;;
+	--self-test) self_test=1; shift ;;
+	--nqn) nqn=$2; shift 2 ;;
+	--port) port=$2; shift 2 ;;
+	--disc-port) dport=$2; shift 2 ;;
+	--timeout) boot_timeout=$2; shift 2 ;;
+	--case-timeout) case_timeout=$2; shift 2 ;;
+	--backing) backing=$2; shift 2 ;;
+	--cache) INTEROP_CACHE=$2; shift 2 ;;
+	--verbose) verbose=1; shift ;;
+	--debug) debug=1; shift ;;
+	--list) list=1; shift ;;
+	-h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+	*) die "unknown argument: $1 (see --help)" ;;
+	esac
+done
+export INTEROP_CACHE
+case "$kernels" in
+all) kernels="${INTEROP_KERNELS[*]}" ;;
+esac
+for k in $kernels; do
+	case " ${INTEROP_KERNELS[*]} " in *" $k "*) ;; *) die "unknown kernel '$k' (known: ${INTEROP_KERNELS[*]} all)" ;; esac
+done
+[ "$self_test" = 1 ] && [ -n "$target_cmd" ] && die "--self-test and --target-cmd exclude each other"
+case "$nqn" in *[[:space:],]*) die "an NQN with spaces or commas cannot go on the kernel command line" ;; esac
+
+ensure_pkgs "${HOST_PKGS[@]}"
+
+# Validate and expand the case list with the guest script itself.
+# shellcheck disable=SC2086 # case names are words
+expected=$(busybox sh "$INTEROP_DIR/guest-tests.sh" --list $cases) || die "bad --cases"
+if [ "$list" = 1 ]; then
+	tr ' ' '\n' <<<"$expected"
+	exit 0
+fi
+[ "$self_test" = 1 ] && expected="nvmet_setup $expected"
+
+# shellcheck disable=SC2086
+"$INTEROP_DIR/fetch-kernels.sh" $kernels
+
+mkdir -p "$INTEROP_CACHE/logs" "$INTEROP_CACHE/images"
+stamp=$(date +%Y%m%d-%H%M%S)-$$
+
+# ---- target on the host
+target_pid=""
+target_log="$INTEROP_CACHE/logs/$stamp-target.log"
+stop_target() {
+	if [ -n "$target_pid" ] && kill -0 "$target_pid" 2>/dev/null; then
+		log "stopping target (pid $target_pid)"
+		kill -TERM -- "-$target_pid" 2>/dev/null || kill -TERM "$target_pid" 2>/dev/null || true
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$target_pid" 2>/dev/null || break
+			sleep 0.5
+		done
+		kill -KILL -- "-$target_pid" 2>/dev/null || true
+	fi
+	target_pid=""
+}
+trap stop_target EXIT
+trap 'exit 130' INT TERM
+
+listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+
+if [ -n "$target_cmd" ]; then
+	listening "$port" && die "127.0.0.1:$port is already in use: stop that listener or drop --target-cmd"
+	log "starting target: $target_cmd (log: $target_log)"
+	setsid bash -c "$target_cmd" >"$target_log" 2>&1 </dev/null &
+	target_pid=$!
+	for i in $(seq 1 60); do
+		listening "$port" && break
+		kill -0 "$target_pid" 2>/dev/null || { tail -n 20 "$target_log" >&2; die "target exited before listening on $port"; }
+		sleep 0.5
+		[ "$i" = 60 ] && { tail -n 20 "$target_log" >&2; die "target not listening on 127.0.0.1:$port after 30 s"; }
+	done
+	log "target listening on 127.0.0.1:$port (pid $target_pid)"
+elif [ "$self_test" = 0 ]; then
+	listening "$port" || log "WARNING: nothing listens on 127.0.0.1:$port; start a target or use --target-cmd / --self-test"
+	listening "$dport" || log "WARNING: nothing listens on 127.0.0.1:$dport (discover_8009 will fail)"
+fi
+
+# ---- one guest per kernel
+total_pass=0 total_fail=0
+summary=()
+
+boot_kernel() {
+	local k=$1 kdir="$INTEROP_CACHE/kernels/$1" img="$INTEROP_CACHE/images/initramfs-$1-$$.img"
+	local logf="$INTEROP_CACHE/logs/$stamp-$k.log" append netdev t0 qrc c line res pass=0 fail=0
+	local -a qemu
+	log "kernel $k ($(cat "$kdir/kver")): building initramfs"
+	"$INTEROP_DIR/mkinitramfs.sh" "$kdir" "$img"
+
+	append="console=ttyS0 quiet panic=-1 oops=panic interop.nqn=$nqn"
+	append+=" interop.cases=$(tr ' ' ',' <<<"${expected#nvmet_setup }")"
+	append+=" interop.timeout=$case_timeout"
+	if [ "$self_test" = 1 ]; then
+		append+=" interop.mode=self"
+		[ -n "$backing" ] && append+=" interop.backing=$backing"
+		netdev="user,id=n0,restrict=on"
+	else
+		append+=" interop.mode=remote interop.port=$port interop.dport=$dport"
+		netdev="user,id=n0,restrict=on"
+		netdev+=",guestfwd=tcp:10.0.2.100:$port-cmd:socat - TCP:127.0.0.1:$port"
+		[ "$dport" != "$port" ] && netdev+=",guestfwd=tcp:10.0.2.100:$dport-cmd:socat - TCP:127.0.0.1:$dport"
+	fi
+	[ "$debug" = 1 ] && append+=" interop.debug=1"
+	qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 1536 -smp 2
+		-nographic -no-reboot
+		-kernel "$kdir/vmlinuz" -initrd "$img" -append "$append"
+		-netdev "$netdev" -device virtio-net-pci,netdev=n0)
+	log "kernel $k: booting (limit ${boot_timeout}s, console log $logf)"
+	{ printf '#'; printf ' %q' "${qemu[@]}"; printf '\n'; } >"$logf"
+	t0=$(date +%s)
+	set +e
+	if [ "$verbose" = 1 ]; then
+		timeout --kill-after=10 "$boot_timeout" "${qemu[@]}" </dev/null 2>&1 | tr -d '\r' | tee -a "$logf"
+	else
+		timeout --kill-after=10 "$boot_timeout" "${qemu[@]}" </dev/null 2>&1 | tr -d '\r' | tee -a "$logf" |
+			grep --line-buffered -a -oE 'INTEROP-(RESULT|BOOT|SUMMARY) .*' | sed -u "s/^/  [$k] /"
+	fi
+	qrc=${PIPESTATUS[0]}
+	set -e
+	log "kernel $k: guest ended after $(($(date +%s) - t0))s (qemu status $qrc)"
+	rm -f "$img"
+
+	# Results: the last line per expected case; a missing one is a failure.
+	local -a lines=()
+	for c in $expected; do
+		line=$(grep -a -oE "INTEROP-RESULT $c (PASS|FAIL)( .*)?" "$logf" | tail -n 1 || true)
+		if [ -z "$line" ]; then
+			res=FAIL
+			line="INTEROP-RESULT $c FAIL (no result: guest crashed, hung or timed out before it)"
+		else
+			res=$(awk '{ print $3 }' <<<"$line")
+		fi
+		if [ "$res" = PASS ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+		lines+=("$line")
+	done
+	if ! grep -aq 'INTEROP-SUMMARY ' "$logf"; then
+		local why="did not finish"
+		[ "$qrc" = 124 ] || [ "$qrc" = 137 ] && why="timed out after ${boot_timeout}s"
+		grep -aq 'Kernel panic' "$logf" && why="kernel panic: $(grep -a -m1 -oE 'Kernel panic.*' "$logf")"
+		fail=$((fail + 1))
+		lines+=("INTEROP-RESULT guest FAIL ($why)")
+	fi
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	summary+=("== kernel $k ($(cat "$kdir/kver")): $pass passed, $fail failed  [log: $logf]")
+	for line in "${lines[@]}"; do
+		summary+=("   ${line#INTEROP-RESULT }")
+	done
+}
+
+for k in $kernels; do
+	boot_kernel "$k"
+done
+
+# The target must survive the whole run, and a sanitizer build must stay quiet
+# (leak reports come at exit, so look after stopping it).
+if [ -n "$target_cmd" ]; then
+	target_alive=1
+	kill -0 "$target_pid" 2>/dev/null || target_alive=0
+	stop_target
+	if [ "$target_alive" = 0 ]; then
+		total_fail=$((total_fail + 1))
+		summary+=("== target: FAIL, it exited during the run  [log: $target_log]")
+	fi
+	if grep -aqE 'ERROR: (Address|Leak|Memory)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$target_log"; then
+		total_fail=$((total_fail + 1))
+		summary+=("== target: FAIL, sanitizer report: $(grep -a -m1 -E 'ERROR: (Address|Leak|Memory)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$target_log" | cut -c1-160)  [log: $target_log]")
+	fi
+fi
+
+echo
+echo "interop summary ($([ "$self_test" = 1 ] && echo "self-test: in-guest Linux nvmet" || echo "target on 127.0.0.1:$port"), nqn $nqn)"
+printf '%s\n' "${summary[@]}"
+echo "interop: $total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]
