@@ -10,6 +10,7 @@
  * other reactors and are read under ctrl->lock.
  */
 #include "core.h"
+#include "logpage.h"
 #include "../common/log.h"
 
 #include <stdlib.h>
@@ -151,15 +152,6 @@ static void complete_data(struct nvmf_tgt_req *req, uint32_t len, uint16_t statu
 	nvmf_tgt_req_complete(req, status);
 }
 
-/* Identify strings (SN, MN, FR) are ASCII padded with spaces, not NUL terminated */
-static void copy_padded(char *dst, size_t size, const char *src)
-{
-	size_t n = strnlen(src, size);
-
-	memcpy(dst, src, n);
-	memset(dst + n, ' ', size - n);
-}
-
 static void put_le128(uint8_t dst[16], uint64_t v)
 {
 	memset(dst, 0, 16);
@@ -169,15 +161,6 @@ static void put_le128(uint8_t dst[16], uint64_t v)
 static uint64_t div_round_up(uint64_t n, uint64_t d)
 {
 	return n / d + (n % d != 0);
-}
-
-static uint8_t ilog2_u32(uint32_t v)
-{
-	uint8_t r = 0;
-
-	while (v >>= 1)
-		r++;
-	return r;
 }
 
 /* NN: the highest NSID the subsystem can hold (NSIDs 1..NN are valid, some inactive) */
@@ -226,44 +209,6 @@ static uint16_t temp_thresh(const struct nvmf_tgt_ctrl *ctrl)
 	return (uint16_t)ctrl->features_temp_thresh;
 }
 
-/*
- * A window onto a log page: the log is produced front to back with log_put()/log_skip(), and
- * only the bytes in [off, off + len) land in @dst, which was zeroed first. Bytes of the window
- * past the end of the log stay zero, as with Linux nvmet.
- */
-struct log_win {
-	uint8_t *dst;
-	uint64_t off;
-	uint64_t end;
-	uint64_t pos;
-};
-
-static void log_win_init(struct log_win *w, void *dst, uint64_t off, uint32_t len)
-{
-	w->dst = dst;
-	w->off = off;
-	w->end = off > UINT64_MAX - len ? UINT64_MAX : off + len;
-	w->pos = 0;
-	memset(dst, 0, len);
-}
-
-static void log_put(struct log_win *w, const void *src, size_t n)
-{
-	uint64_t start = w->pos;
-	uint64_t stop = start + n;
-	uint64_t lo = start > w->off ? start : w->off;
-	uint64_t hi = stop < w->end ? stop : w->end;
-
-	if (lo < hi)
-		memcpy(w->dst + (lo - w->off), (const uint8_t *)src + (lo - start), hi - lo);
-	w->pos = stop;
-}
-
-static void log_skip(struct log_win *w, size_t n)
-{
-	w->pos += n;
-}
-
 /* -------------------------------------------------------------------------------------- */
 /* Identify (NVMe Base 2.0c 5.17) */
 
@@ -277,13 +222,13 @@ static void identify_ctrl(struct nvmf_tgt_req *req)
 
 	id->vid = 0;
 	id->ssvid = 0;
-	copy_padded(id->sn, sizeof(id->sn), subsys->serial);
-	copy_padded(id->mn, sizeof(id->mn), subsys->model);
-	copy_padded(id->fr, sizeof(id->fr), subsys->firmware);
+	nvmf_copy_padded(id->sn, sizeof(id->sn), subsys->serial);
+	nvmf_copy_padded(id->mn, sizeof(id->mn), subsys->model);
+	nvmf_copy_padded(id->fr, sizeof(id->fr), subsys->firmware);
 	id->rab = 6;
 	/* no IEEE OUI assigned: leave zero, as nvmet does by default */
 	id->cmic = NVME_CTRL_CMIC_MULTI_PORT | NVME_CTRL_CMIC_MULTI_CTRL | NVME_CTRL_CMIC_ANA;
-	id->mdts = opts->mdts_bytes >= 4096 ? ilog2_u32(opts->mdts_bytes / 4096) : 0;
+	id->mdts = opts->mdts_bytes >= 4096 ? nvmf_ilog2_u32(opts->mdts_bytes / 4096) : 0;
 	id->cntlid = ctrl->cntlid;
 	id->ver = subsys->version;
 	id->oaes = ID_CTRL_OAES;
@@ -589,7 +534,7 @@ static void log_fw_slot(struct nvmf_tgt_ctrl *ctrl, struct log_win *w)
 	memset(&log, 0, sizeof(log));
 	/* slot 1 is active; the Linux host compares its FRS with Identify FR */
 	log.afi = 1;
-	copy_padded(log.frs[0], sizeof(log.frs[0]), ctrl->subsys->firmware);
+	nvmf_copy_padded(log.frs[0], sizeof(log.frs[0]), ctrl->subsys->firmware);
 	log_put(w, &log, sizeof(log));
 }
 

@@ -5,6 +5,7 @@
  * Asynchronous Event Request are shared with I/O controllers and live in admin.c.
  */
 #include "core.h"
+#include "logpage.h"
 
 #include <string.h>
 
@@ -22,68 +23,6 @@
 #define LOG_LSUPP (1u << 0)
 #define LOG_OT (1u << 23)
 #define SUPPORTED_LOG_LEN 1024
-
-/* Identify strings are ASCII padded with spaces, not NUL terminated */
-static void copy_padded(char *dst, size_t size, const char *src)
-{
-	size_t n = strnlen(src, size);
-
-	memcpy(dst, src, n);
-	memset(dst + n, ' ', size - n);
-}
-
-/* Discovery log strings are NUL padded, as Linux nvmet writes them */
-static void copy_str(char *dst, size_t size, const char *src)
-{
-	size_t n = strnlen(src, size - 1);
-
-	memcpy(dst, src, n);
-	memset(dst + n, 0, size - n);
-}
-
-static uint8_t ilog2_u32(uint32_t v)
-{
-	uint8_t r = 0;
-
-	while (v >>= 1)
-		r++;
-	return r;
-}
-
-/*
- * A window [off, off + len) onto a log produced front to back: bytes outside it are
- * dropped, the part of the window past the end of the log stays zero.
- */
-struct log_win {
-	uint8_t *dst;
-	uint64_t off;
-	uint64_t end;
-	uint64_t pos;
-};
-
-static void log_win_init(struct log_win *w, void *dst, uint64_t off, size_t len)
-{
-	w->dst = dst;
-	w->off = off;
-	w->end = off > UINT64_MAX - len ? UINT64_MAX : off + len;
-	w->pos = 0;
-	memset(dst, 0, len);
-}
-
-static void log_put(struct log_win *w, const void *src, size_t n)
-{
-	uint64_t start = w->pos;
-	uint64_t stop = start + n;
-	uint64_t lo = start > w->off ? start : w->off;
-	uint64_t hi = stop < w->end ? stop : w->end;
-
-	if (lo < hi)
-		memcpy(w->dst + (lo - w->off), (const uint8_t *)src + (lo - start), hi - lo);
-	w->pos = stop;
-}
-
-/* -------------------------------------------------------------------------------------- */
-/* Discovery log page (NVMe Base 2.0c 5.16.1.23) */
 
 static const char *disc_nqn(const struct nvmf_tgt_port *port)
 {
@@ -115,9 +54,9 @@ static void put_entry(struct log_win *w, uint8_t subtype, uint16_t portid, uint8
 	 */
 	if (subtype == NVME_NQN_CURR)
 		e.eflags = NVMF_DISC_EFLAGS_EPCSD;
-	copy_str(e.trsvcid, sizeof(e.trsvcid), trsvcid);
-	copy_str(e.subnqn, sizeof(e.subnqn), subnqn);
-	copy_str(e.traddr, sizeof(e.traddr), traddr);
+	nvmf_copy_str(e.trsvcid, sizeof(e.trsvcid), trsvcid);
+	nvmf_copy_str(e.subnqn, sizeof(e.subnqn), subnqn);
+	nvmf_copy_str(e.traddr, sizeof(e.traddr), traddr);
 	if (trtype == NVMF_TRTYPE_TCP)
 		e.tsas.tcp.sectype = NVMF_TCP_SECTYPE_NONE;
 	log_put(w, &e, sizeof(e));
@@ -249,10 +188,10 @@ static void disc_identify(struct nvmf_tgt_req *req)
 	}
 
 	memset(id, 0, sizeof(*id));
-	copy_padded(id->sn, sizeof(id->sn), subsys->serial);
-	copy_padded(id->mn, sizeof(id->mn), subsys->model);
-	copy_padded(id->fr, sizeof(id->fr), subsys->firmware);
-	id->mdts = ilog2_u32(opts->mdts_bytes / 4096);
+	nvmf_copy_padded(id->sn, sizeof(id->sn), subsys->serial);
+	nvmf_copy_padded(id->mn, sizeof(id->mn), subsys->model);
+	nvmf_copy_padded(id->fr, sizeof(id->fr), subsys->firmware);
+	id->mdts = nvmf_ilog2_u32(opts->mdts_bytes / 4096);
 	id->cntlid = ctrl->cntlid;
 	id->ver = subsys->version;
 	id->oaes = NVME_OAES_DISC_CHANGE;
@@ -268,7 +207,7 @@ static void disc_identify(struct nvmf_tgt_req *req)
 	 */
 	id->maxcmd = ctrl->io_queue_depth ? ctrl->io_queue_depth : opts->io_queue_depth;
 	id->sgls = NVME_SGLS_SUPPORTED | NVME_SGLS_OFFSET;
-	copy_str(id->subnqn, sizeof(id->subnqn), subsys->nqn);
+	nvmf_copy_str(id->subnqn, sizeof(id->subnqn), subsys->nqn);
 	id->dctype = ID_DCTYPE_DDC;
 
 	req->transfer_len = NVME_IDENTIFY_DATA_SIZE;
