@@ -198,7 +198,11 @@ int nvmf_reactor_send(struct nvmf_reactor *r, void (*fn)(void *arg), void *arg)
 		m->next = head;
 	} while (!atomic_compare_exchange_weak_explicit(&r->msgs, &head, m, memory_order_release,
 							memory_order_relaxed));
-	/* A polling reactor sees the message without the eventfd: skip the system call. */
+	/*
+	 * A reactor sending to itself will see the message in this iteration unless it is
+	 * about to sleep: skip the system call then. Other senders always signal (control
+	 * path only; it keeps the ordering argument trivial).
+	 */
 	if (atomic_load_explicit(&r->sleeping, memory_order_seq_cst) || r != current_reactor) {
 		if (write(r->msg_h.fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 			nvmf_err("reactor %u: eventfd write: %s", r->id, strerror(errno));
