@@ -1,48 +1,29 @@
 /*
  * nvmf-tgt configuration loader: nvmetcli's JSON (see config.h for the format) into
- * struct nvmf_cfg, with every value checked and every error naming its JSON path.
+ * struct nvmf_cfg, with every value checked and every error naming its JSON path. This file
+ * is the schema; the JSON plumbing it stands on (path tracking, error formatting, typed
+ * getters, reading and tokenizing the file) is config-json.c.
  *
  * Parsing walks the document once. Each parse_*() function keeps ctx->path pointing at the
  * value it is looking at, so an error is formatted where it is found and then returned
  * unchanged to the caller; the first error ends the load.
  */
 #include "config.h"
+#include "config-json.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
-#define CFG_FILE_MAX_BYTES (16u << 20)
-#define CFG_JSON_PATH_SIZE 256
 #define CFG_NSID_BROADCAST 0xffffffffu
 #define CFG_CNTLID_MAX 0xffefu /* NVMe Base 2.0c: CNTLID FFF0h..FFFFh are reserved */
-#define CFG_VALUE_QUOTE_MAX 64 /* longest excerpt of a bad value quoted in an error */
 
-struct cfg_ctx {
-	const char *prefix;   /* config file name prepended to errors, or NULL */
-	const char *base_dir; /* relative device paths start here; NULL = getcwd() */
-	char *errbuf;
-	size_t errlen;
-	size_t path_len;
-	char path[CFG_JSON_PATH_SIZE]; /* JSON path of the value being parsed */
-};
-
-struct name_map {
-	const char *name;
-	uint8_t value;
-};
-
-static const struct name_map trtype_names[] = {
+static const struct cfg_name_map trtype_names[] = {
 	{ "rdma", NVMF_CFG_TRTYPE_RDMA },
 	{ "fc", NVMF_CFG_TRTYPE_FC },
 	{ "tcp", NVMF_CFG_TRTYPE_TCP },
@@ -51,7 +32,7 @@ static const struct name_map trtype_names[] = {
 };
 
 /* Spelled as Linux nvmet shows them in configfs, which is what nvmetcli saves. */
-static const struct name_map adrfam_names[] = {
+static const struct cfg_name_map adrfam_names[] = {
 	{ "pcie", NVMF_CFG_ADRFAM_PCI },
 	{ "ipv4", NVMF_CFG_ADRFAM_IPV4 },
 	{ "ipv6", NVMF_CFG_ADRFAM_IPV6 },
@@ -61,14 +42,14 @@ static const struct name_map adrfam_names[] = {
 	{ NULL, 0 },
 };
 
-static const struct name_map treq_names[] = {
+static const struct cfg_name_map treq_names[] = {
 	{ "not specified", NVMF_CFG_TREQ_NOT_SPECIFIED },
 	{ "required", NVMF_CFG_TREQ_REQUIRED },
 	{ "not required", NVMF_CFG_TREQ_NOT_REQUIRED },
 	{ NULL, 0 },
 };
 
-static const struct name_map ana_state_names[] = {
+static const struct cfg_name_map ana_state_names[] = {
 	{ "optimized", NVMF_CFG_ANA_OPTIMIZED },
 	{ "non-optimized", NVMF_CFG_ANA_NONOPTIMIZED },
 	{ "inaccessible", NVMF_CFG_ANA_INACCESSIBLE },
@@ -77,430 +58,15 @@ static const struct name_map ana_state_names[] = {
 	{ NULL, 0 },
 };
 
-static const struct name_map backend_names[] = {
+static const struct cfg_name_map backend_names[] = {
 	{ "file", NVMF_CFG_BACKEND_FILE },
 	{ "null", NVMF_CFG_BACKEND_NULL },
 	{ "mem", NVMF_CFG_BACKEND_MEM },
 	{ NULL, 0 },
 };
 
-static const struct name_map *name_lookup(const struct name_map *map, const char *name)
-{
-	for (; map->name; map++) {
-		if (!strcmp(map->name, name))
-			return map;
-	}
-	return NULL;
-}
-
-static const char *name_of(const struct name_map *map, uint8_t value)
-{
-	for (; map->name; map++) {
-		if (map->value == value)
-			return map->name;
-	}
-	return "?";
-}
-
 /* ------------------------------------------------------------------------------------ */
-/* JSON path and error reporting                                                        */
-
-static size_t path_append(struct cfg_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static size_t path_append(struct cfg_ctx *ctx, const char *fmt, ...)
-{
-	size_t old = ctx->path_len;
-	size_t room = sizeof(ctx->path) - old;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(ctx->path + old, room, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		ctx->path[old] = '\0';
-	else
-		ctx->path_len = (size_t)n < room ? old + (size_t)n : sizeof(ctx->path) - 1;
-	return old;
-}
-
-/* Enter member @key; returns the length to hand to path_pop(). */
-static size_t path_push(struct cfg_ctx *ctx, const char *key)
-{
-	return path_append(ctx, "%s%s", ctx->path_len ? "." : "", key);
-}
-
-static size_t path_push_idx(struct cfg_ctx *ctx, size_t idx)
-{
-	return path_append(ctx, "[%zu]", idx);
-}
-
-static void path_pop(struct cfg_ctx *ctx, size_t old)
-{
-	ctx->path_len = old;
-	ctx->path[old] = '\0';
-}
-
-static void err_append(struct cfg_ctx *ctx, size_t *off, const char *fmt, va_list ap)
-{
-	int n;
-
-	if (*off >= ctx->errlen - 1)
-		return;
-	n = vsnprintf(ctx->errbuf + *off, ctx->errlen - *off, fmt, ap);
-	if (n > 0)
-		*off += (size_t)n;
-}
-
-static void err_appendf(struct cfg_ctx *ctx, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void err_appendf(struct cfg_ctx *ctx, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	err_append(ctx, off, fmt, ap);
-	va_end(ap);
-}
-
-static int cfg_verr(struct cfg_ctx *ctx, int err, const char *fmt, va_list ap)
-{
-	size_t off = 0;
-
-	if (!ctx->errbuf || !ctx->errlen)
-		return err;
-	ctx->errbuf[0] = '\0';
-	if (ctx->prefix)
-		err_appendf(ctx, &off, "%s: ", ctx->prefix);
-	if (ctx->path_len)
-		err_appendf(ctx, &off, "%s: ", ctx->path);
-	err_append(ctx, &off, fmt, ap);
-	return err;
-}
-
-/* Report an error about the value at ctx->path; returns @err (a negative errno). */
-static int cfg_err(struct cfg_ctx *ctx, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int cfg_err(struct cfg_ctx *ctx, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	cfg_verr(ctx, err, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-/* Report an error about member @key of the object at ctx->path. */
-static int cfg_err_key(struct cfg_ctx *ctx, const char *key, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int cfg_err_key(struct cfg_ctx *ctx, const char *key, int err, const char *fmt, ...)
-{
-	size_t old = path_push(ctx, key);
-	va_list ap;
-
-	va_start(ap, fmt);
-	cfg_verr(ctx, err, fmt, ap);
-	va_end(ap);
-	path_pop(ctx, old);
-	return err;
-}
-
-static int cfg_enomem(struct cfg_ctx *ctx)
-{
-	return cfg_err(ctx, -ENOMEM, "out of memory");
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Scalars: nvmetcli saves configfs attributes as strings, a few things as JSON numbers  */
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Decimal or 0x-prefixed hexadecimal with an optional '-', and nothing else: no spaces, no
- * octal (unlike kstrtoint(..., 0, ...), "010" is ten). Returns 0, -EINVAL or -ERANGE.
- */
-static int parse_int_str(const char *s, int64_t *out)
-{
-	uint64_t val = 0, limit = INT64_MAX;
-	unsigned int base = 10;
-	bool neg = false;
-
-	if (*s == '-') {
-		neg = true;
-		limit = (uint64_t)INT64_MAX + 1;
-		s++;
-	}
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		int d = hex_digit(*s);
-
-		if (d < 0 || (unsigned int)d >= base)
-			return -EINVAL;
-		if (val > (limit - (uint64_t)d) / base)
-			return -ERANGE;
-		val = val * base + (uint64_t)d;
-	}
-	if (!neg)
-		*out = (int64_t)val;
-	else if (val == (uint64_t)INT64_MAX + 1)
-		*out = INT64_MIN;
-	else
-		*out = -(int64_t)val;
-	return 0;
-}
-
-/* Member @key of @obj, or NULL if absent; JSON null counts as absent. */
-static struct json_object *member(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null))
-		return NULL;
-	return v;
-}
-
-static int value_string(struct cfg_ctx *ctx, struct json_object *v, const char **out)
-{
-	const char *s;
-
-	if (!json_object_is_type(v, json_type_string))
-		return cfg_err(ctx, -EINVAL, "expected a string, got %s",
-			       json_type_to_name(json_object_get_type(v)));
-	s = json_object_get_string(v);
-	/* Every consumer of these strings is C: an embedded NUL would silently cut them. */
-	if (strlen(s) != (size_t)json_object_get_string_len(v))
-		return cfg_err(ctx, -EINVAL, "string contains a NUL character");
-	*out = s;
-	return 0;
-}
-
-static int value_int(struct cfg_ctx *ctx, struct json_object *v, int64_t min, int64_t max,
-		     int64_t *out)
-{
-	const char *s;
-	int64_t val;
-	int ret;
-
-	switch (json_object_get_type(v)) {
-	case json_type_int:
-		/* json-c saturates out-of-range literals to INT64_MIN/MAX; ranges exclude them. */
-		val = json_object_get_int64(v);
-		break;
-	case json_type_string:
-		ret = value_string(ctx, v, &s);
-		if (ret)
-			return ret;
-		ret = parse_int_str(s, &val);
-		if (ret == -ERANGE)
-			return cfg_err(ctx, -EINVAL,
-				       "\"%.*s\" is out of range [%" PRId64 ", %" PRId64 "]",
-				       CFG_VALUE_QUOTE_MAX, s, min, max);
-		if (ret)
-			return cfg_err(ctx, -EINVAL, "\"%.*s\" is not an integer",
-				       CFG_VALUE_QUOTE_MAX, s);
-		break;
-	default:
-		return cfg_err(ctx, -EINVAL, "expected an integer, got %s",
-			       json_type_to_name(json_object_get_type(v)));
-	}
-	if (val < min || val > max)
-		return cfg_err(ctx, -EINVAL,
-			       "%" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]", val, min,
-			       max);
-	*out = val;
-	return 0;
-}
-
-static int value_bool(struct cfg_ctx *ctx, struct json_object *v, bool *out)
-{
-	/* The spellings kstrtobool() accepts in configfs that a person would write. */
-	static const char *const truthy[] = { "1", "y", "yes", "true", "on", NULL };
-	static const char *const falsy[] = { "0", "n", "no", "false", "off", NULL };
-	const char *s;
-	int i, ret;
-
-	switch (json_object_get_type(v)) {
-	case json_type_boolean:
-		*out = json_object_get_boolean(v);
-		return 0;
-	case json_type_int:
-		if (json_object_get_int64(v) != 0 && json_object_get_int64(v) != 1)
-			return cfg_err(ctx, -EINVAL, "%" PRId64 " is not a boolean (0 or 1)",
-				       json_object_get_int64(v));
-		*out = json_object_get_int64(v);
-		return 0;
-	case json_type_string:
-		ret = value_string(ctx, v, &s);
-		if (ret)
-			return ret;
-		for (i = 0; truthy[i]; i++) {
-			if (!strcasecmp(s, truthy[i])) {
-				*out = true;
-				return 0;
-			}
-		}
-		for (i = 0; falsy[i]; i++) {
-			if (!strcasecmp(s, falsy[i])) {
-				*out = false;
-				return 0;
-			}
-		}
-		return cfg_err(ctx, -EINVAL, "\"%.*s\" is not a boolean", CFG_VALUE_QUOTE_MAX, s);
-	default:
-		return cfg_err(ctx, -EINVAL, "expected a boolean, got %s",
-			       json_type_to_name(json_object_get_type(v)));
-	}
-}
-
-/*
- * The get_*() helpers read member @key of @obj with the path entered for it, so errors
- * name the member. Return: 1 if present and valid (*out set), 0 if absent and not
- * required (*out untouched), or a negative errno.
- */
-static int get_int(struct cfg_ctx *ctx, struct json_object *obj, const char *key, bool required,
-		   int64_t min, int64_t max, int64_t *out)
-{
-	struct json_object *v = member(obj, key);
-	size_t old = path_push(ctx, key);
-	int ret;
-
-	if (!v)
-		ret = required ? cfg_err(ctx, -EINVAL, "missing") : 0;
-	else
-		ret = value_int(ctx, v, min, max, out) == 0 ? 1 : -EINVAL;
-	path_pop(ctx, old);
-	return ret;
-}
-
-static int get_bool(struct cfg_ctx *ctx, struct json_object *obj, const char *key, bool *out)
-{
-	struct json_object *v = member(obj, key);
-	size_t old;
-	int ret;
-
-	if (!v)
-		return 0;
-	old = path_push(ctx, key);
-	ret = value_bool(ctx, v, out) == 0 ? 1 : -EINVAL;
-	path_pop(ctx, old);
-	return ret;
-}
-
-static int get_str(struct cfg_ctx *ctx, struct json_object *obj, const char *key, bool required,
-		   const char **out)
-{
-	struct json_object *v = member(obj, key);
-	size_t old = path_push(ctx, key);
-	int ret;
-
-	if (!v)
-		ret = required ? cfg_err(ctx, -EINVAL, "missing") : 0;
-	else
-		ret = value_string(ctx, v, out) == 0 ? 1 : -EINVAL;
-	path_pop(ctx, old);
-	return ret;
-}
-
-static int get_typed(struct cfg_ctx *ctx, struct json_object *obj, const char *key, bool required,
-		     enum json_type type, struct json_object **out)
-{
-	struct json_object *v = member(obj, key);
-	size_t old = path_push(ctx, key);
-	int ret = 1;
-
-	*out = NULL;
-	if (!v)
-		ret = required ? cfg_err(ctx, -EINVAL, "missing") : 0;
-	else if (!json_object_is_type(v, type))
-		ret = cfg_err(ctx, -EINVAL, "expected an %s, got %s", json_type_to_name(type),
-			      json_type_to_name(json_object_get_type(v)));
-	else
-		*out = v;
-	path_pop(ctx, old);
-	return ret;
-}
-
-static int get_obj(struct cfg_ctx *ctx, struct json_object *obj, const char *key, bool required,
-		   struct json_object **out)
-{
-	return get_typed(ctx, obj, key, required, json_type_object, out);
-}
-
-/* Like get_obj(); also gives the element count (0 if absent). */
-static int get_array(struct cfg_ctx *ctx, struct json_object *obj, const char *key,
-		     struct json_object **out, size_t *nr)
-{
-	int ret = get_typed(ctx, obj, key, false, json_type_array, out);
-
-	*nr = ret > 0 ? json_object_array_length(*out) : 0;
-	return ret;
-}
-
-/* Copy @s into @buf of @size bytes (NUL included); an error names member @key. */
-static int copy_str(struct cfg_ctx *ctx, const char *key, const char *s, char *buf, size_t size)
-{
-	size_t len = strlen(s);
-
-	if (len >= size)
-		return cfg_err_key(ctx, key, -EINVAL, "%zu bytes long, at most %zu allowed", len,
-				   size - 1);
-	memcpy(buf, s, len + 1);
-	return 0;
-}
-
-typedef int (*elem_fn)(struct cfg_ctx *ctx, struct json_object *elem, size_t idx, void *arg);
-
-/* Call @fn on each element of array @arr (member @key), which must all be of @type. */
-static int for_each_elem(struct cfg_ctx *ctx, const char *key, struct json_object *arr,
-			 enum json_type type, elem_fn fn, void *arg)
-{
-	size_t i, n = json_object_array_length(arr);
-	size_t old_key = path_push(ctx, key);
-	int ret = 0;
-
-	for (i = 0; i < n && !ret; i++) {
-		struct json_object *elem = json_object_array_get_idx(arr, i);
-		size_t old_idx = path_push_idx(ctx, i);
-
-		if (!json_object_is_type(elem, type))
-			ret = cfg_err(ctx, -EINVAL, "expected %s %s, got %s",
-				      type == json_type_object ? "an" : "a",
-				      json_type_to_name(type),
-				      json_type_to_name(json_object_get_type(elem)));
-		else
-			ret = fn(ctx, elem, i, arg);
-		path_pop(ctx, old_idx);
-	}
-	path_pop(ctx, old_key);
-	return ret;
-}
-
-static void *cfg_calloc(struct cfg_ctx *ctx, size_t n, size_t size, int *ret)
-{
-	void *p = calloc(n, size);
-
-	*ret = p ? 0 : cfg_enomem(ctx);
-	return p;
-}
+/* "nvmf_" extension keys                                                               */
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -566,54 +132,15 @@ static int get_nqn(struct cfg_ctx *ctx, struct json_object *obj, const char *key
 	size_t old;
 	int ret;
 
-	ret = get_str(ctx, obj, key, true, &s);
+	ret = cfg_get_str(ctx, obj, key, true, &s);
 	if (ret < 0)
 		return ret;
-	old = path_push(ctx, key);
+	old = cfg_path_push(ctx, key);
 	ret = check_nqn(ctx, s);
-	path_pop(ctx, old);
+	cfg_path_pop(ctx, old);
 	if (!ret)
 		memcpy(nqn, s, strlen(s) + 1);
 	return ret;
-}
-
-/* xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, the only form Linux uuid_parse() takes. */
-static bool parse_uuid(const char *s, uint8_t out[16])
-{
-	size_t i, n = 0;
-
-	if (strlen(s) != 36)
-		return false;
-	for (i = 0; i < 36; i++) {
-		bool dash_pos = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (dash_pos != (s[i] == '-'))
-			return false;
-		if (!dash_pos && hex_digit(s[i]) < 0)
-			return false;
-	}
-	for (i = 0; i < 36; i += 2) {
-		if (s[i] == '-')
-			i++;
-		out[n++] = (uint8_t)(hex_digit(s[i]) << 4 | hex_digit(s[i + 1]));
-	}
-	return true;
-}
-
-/* @len bytes as hex pairs, each optionally followed by '-' or ':', as nvmet parses NGUIDs. */
-static bool parse_hex_id(const char *s, uint8_t *out, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (hex_digit(s[0]) < 0 || hex_digit(s[1]) < 0)
-			return false;
-		out[i] = (uint8_t)(hex_digit(s[0]) << 4 | hex_digit(s[1]));
-		s += 2;
-		if (*s == '-' || *s == ':')
-			s++;
-	}
-	return *s == '\0';
 }
 
 static bool all_zero(const uint8_t *p, size_t len)
@@ -685,99 +212,6 @@ static bool parse_ip(const char *s, uint8_t adrfam)
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	return inet_pton(AF_INET6, buf, addr) == 1;
-}
-
-/* Bytes, as a JSON integer or a string with an optional K/M/G/T (binary) suffix. */
-static int get_size(struct cfg_ctx *ctx, struct json_object *obj, const char *key, uint64_t *out)
-{
-	struct json_object *v = member(obj, key);
-	char num[32];
-	unsigned int shift = 0;
-	const char *s;
-	size_t old, len;
-	int64_t val;
-	int ret;
-
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_string)) {
-		ret = get_int(ctx, obj, key, true, 0, INT64_MAX - 1, &val);
-		if (ret > 0)
-			*out = (uint64_t)val;
-		return ret;
-	}
-	old = path_push(ctx, key);
-	ret = value_string(ctx, v, &s);
-	if (ret)
-		goto out;
-	len = strlen(s);
-	if (len) {
-		switch (s[len - 1]) {
-		case 'k':
-		case 'K':
-			shift = 10;
-			break;
-		case 'm':
-		case 'M':
-			shift = 20;
-			break;
-		case 'g':
-		case 'G':
-			shift = 30;
-			break;
-		case 't':
-		case 'T':
-			shift = 40;
-			break;
-		}
-	}
-	if (shift)
-		len--;
-	if (!len || len >= sizeof(num)) {
-		ret = cfg_err(ctx, -EINVAL,
-			      "\"%.*s\" is not a size (bytes, or a number with K, "
-			      "M, G or T)",
-			      CFG_VALUE_QUOTE_MAX, s);
-		goto out;
-	}
-	memcpy(num, s, len);
-	num[len] = '\0';
-	ret = parse_int_str(num, &val);
-	if (ret || val < 0) {
-		ret = cfg_err(ctx, -EINVAL,
-			      "\"%.*s\" is not a size (bytes, or a number with K, "
-			      "M, G or T)",
-			      CFG_VALUE_QUOTE_MAX, s);
-		goto out;
-	}
-	if ((uint64_t)val > ((uint64_t)INT64_MAX >> shift)) {
-		ret = cfg_err(ctx, -EINVAL, "\"%.*s\" is too large", CFG_VALUE_QUOTE_MAX, s);
-		goto out;
-	}
-	*out = (uint64_t)val << shift;
-	ret = 1;
-out:
-	path_pop(ctx, old);
-	return ret;
-}
-
-/* Member @key: one of the names of @map, or absent. */
-static int get_name(struct cfg_ctx *ctx, struct json_object *obj, const char *key,
-		    const struct name_map *map, const char *what, const char *choices, uint8_t *out)
-{
-	const struct name_map *m;
-	const char *s;
-	int ret;
-
-	ret = get_str(ctx, obj, key, false, &s);
-	if (ret <= 0)
-		return ret;
-	m = name_lookup(map, s);
-	if (!m)
-		return cfg_err_key(ctx, key, -EINVAL, "unknown %s \"%.*s\" (%s)", what,
-				   CFG_VALUE_QUOTE_MAX, s, choices);
-	*out = m->value;
-	return 1;
 }
 
 /*
@@ -877,18 +311,18 @@ static int parse_host(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, 
 	}
 
 	/* nvmetcli saves dhchap{} with empty keys for every host; only a set key matters. */
-	ret = get_obj(ctx, obj, "dhchap", false, &dhchap);
+	ret = cfg_get_obj(ctx, obj, "dhchap", false, &dhchap);
 	if (ret > 0) {
-		old = path_push(ctx, "dhchap");
+		old = cfg_path_push(ctx, "dhchap");
 		for (i = 0, ret = 0; secret_keys[i] && ret >= 0; i++) {
 			const char *s;
 
-			ret = get_str(ctx, dhchap, secret_keys[i], false, &s);
+			ret = cfg_get_str(ctx, dhchap, secret_keys[i], false, &s);
 			if (ret > 0 && s[0])
 				ret = cfg_err_key(ctx, secret_keys[i], -EOPNOTSUPP,
 						  "DH-HMAC-CHAP authentication is not supported");
 		}
-		path_pop(ctx, old);
+		cfg_path_pop(ctx, old);
 	}
 	if (ret < 0)
 		return ret;
@@ -901,14 +335,14 @@ static int parse_hosts(struct cfg_ctx *ctx, struct json_object *root, struct nvm
 	size_t n;
 	int ret;
 
-	ret = get_array(ctx, root, "hosts", &arr, &n);
+	ret = cfg_get_array(ctx, root, "hosts", &arr, &n);
 	if (ret <= 0 || !n)
 		return ret < 0 ? ret : 0;
 	cfg->hosts = cfg_calloc(ctx, n, sizeof(*cfg->hosts), &ret);
 	if (ret)
 		return ret;
 	cfg->nr_hosts = n;
-	return for_each_elem(ctx, "hosts", arr, json_type_object, parse_host, cfg);
+	return cfg_for_each_elem(ctx, "hosts", arr, json_type_object, parse_host, cfg);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -960,13 +394,13 @@ static int parse_ns_device(struct cfg_ctx *ctx, struct json_object *dev, struct 
 	if (ret)
 		return ret;
 
-	ret = get_name(ctx, dev, "nvmf_backend", backend_names, "backend",
-		       "supported: file, null, mem", &backend);
+	ret = cfg_get_name(ctx, dev, "nvmf_backend", backend_names, "backend",
+			   "supported: file, null, mem", &backend);
 	if (ret < 0)
 		return ret;
 	ns->backend = backend;
 
-	ret = get_int(ctx, dev, "nvmf_block_size", false, 0, INT32_MAX, &bs);
+	ret = cfg_get_int(ctx, dev, "nvmf_block_size", false, 0, INT32_MAX, &bs);
 	if (ret < 0)
 		return ret;
 	if (bs < 512 || bs > 65536 || (bs & (bs - 1)))
@@ -974,7 +408,7 @@ static int parse_ns_device(struct cfg_ctx *ctx, struct json_object *dev, struct 
 				   "%" PRId64 " is not a power of two from 512 to 65536", bs);
 	ns->block_size = (uint32_t)bs;
 
-	ret = get_size(ctx, dev, "nvmf_size", &ns->size_bytes);
+	ret = cfg_get_size(ctx, dev, "nvmf_size", &ns->size_bytes);
 	if (ret < 0)
 		return ret;
 	has_size = ret > 0;
@@ -985,14 +419,14 @@ static int parse_ns_device(struct cfg_ctx *ctx, struct json_object *dev, struct 
 				   "%" PRIu64 " is not a multiple of nvmf_block_size (%" PRIu32 ")",
 				   ns->size_bytes, ns->block_size);
 
-	ret = get_bool(ctx, dev, "nvmf_buffered", &ns->buffered);
+	ret = cfg_get_bool(ctx, dev, "nvmf_buffered", &ns->buffered);
 	if (ret < 0)
 		return ret;
 
 	/* nvmetcli saves the all-zero value for an identifier that was never set. */
-	ret = get_str(ctx, dev, "uuid", false, &id);
+	ret = cfg_get_str(ctx, dev, "uuid", false, &id);
 	if (ret > 0 && id[0]) {
-		if (!parse_uuid(id, ns->uuid))
+		if (!cfg_parse_uuid(id, ns->uuid))
 			return cfg_err_key(ctx, "uuid", -EINVAL,
 					   "\"%.*s\" is not a UUID "
 					   "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
@@ -1001,9 +435,9 @@ static int parse_ns_device(struct cfg_ctx *ctx, struct json_object *dev, struct 
 	} else if (ret < 0) {
 		return ret;
 	}
-	ret = get_str(ctx, dev, "nguid", false, &id);
+	ret = cfg_get_str(ctx, dev, "nguid", false, &id);
 	if (ret > 0 && id[0]) {
-		if (!parse_hex_id(id, ns->nguid, sizeof(ns->nguid)))
+		if (!cfg_parse_hex_id(id, ns->nguid, sizeof(ns->nguid)))
 			return cfg_err_key(ctx, "nguid", -EINVAL,
 					   "\"%.*s\" is not an NGUID (32 hex digits, optionally "
 					   "separated by '-' or ':')",
@@ -1012,9 +446,9 @@ static int parse_ns_device(struct cfg_ctx *ctx, struct json_object *dev, struct 
 	} else if (ret < 0) {
 		return ret;
 	}
-	ret = get_str(ctx, dev, "eui64", false, &id);
+	ret = cfg_get_str(ctx, dev, "eui64", false, &id);
 	if (ret > 0 && id[0]) {
-		if (!parse_hex_id(id, ns->eui64, sizeof(ns->eui64)))
+		if (!cfg_parse_hex_id(id, ns->eui64, sizeof(ns->eui64)))
 			return cfg_err_key(ctx, "eui64", -EINVAL,
 					   "\"%.*s\" is not an EUI-64 (16 hex digits, optionally "
 					   "separated by '-' or ':')",
@@ -1024,7 +458,7 @@ static int parse_ns_device(struct cfg_ctx *ctx, struct json_object *dev, struct 
 		return ret;
 	}
 
-	ret = get_str(ctx, dev, "path", false, &path);
+	ret = cfg_get_str(ctx, dev, "path", false, &path);
 	if (ret < 0)
 		return ret;
 
@@ -1032,7 +466,7 @@ static int parse_ns_device(struct cfg_ctx *ctx, struct json_object *dev, struct 
 		if (!has_size)
 			return cfg_err_key(ctx, "nvmf_size", -EINVAL,
 					   "missing (required by the %s backend)",
-					   name_of(backend_names, backend));
+					   cfg_name_of(backend_names, backend));
 		return 0;
 	}
 	if (!path || !path[0]) {
@@ -1057,7 +491,7 @@ static int parse_ns(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, vo
 	int ret;
 
 	ns_init(ns);
-	ret = get_int(ctx, obj, "nsid", true, 0, UINT32_MAX, &v);
+	ret = cfg_get_int(ctx, obj, "nsid", true, 0, UINT32_MAX, &v);
 	if (ret < 0)
 		return ret;
 	if (v == 0)
@@ -1073,31 +507,31 @@ static int parse_ns(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, vo
 					   ns->nsid, i);
 	}
 
-	ret = get_bool(ctx, obj, "enable", &ns->enable);
+	ret = cfg_get_bool(ctx, obj, "enable", &ns->enable);
 	if (ret < 0)
 		return ret;
 
 	/* nvmetcli saves ana_grpid twice: as "ana_grpid" and in the "ana" attribute group. */
 	v = ns->anagrpid;
-	ret = get_int(ctx, obj, "ana_grpid", false, 1, NVMF_CFG_MAX_ANAGRPID, &v);
+	ret = cfg_get_int(ctx, obj, "ana_grpid", false, 1, NVMF_CFG_MAX_ANAGRPID, &v);
 	if (!ret) {
-		ret = get_obj(ctx, obj, "ana", false, &ana);
+		ret = cfg_get_obj(ctx, obj, "ana", false, &ana);
 		if (ret > 0) {
-			old = path_push(ctx, "ana");
-			ret = get_int(ctx, ana, "grpid", false, 1, NVMF_CFG_MAX_ANAGRPID, &v);
-			path_pop(ctx, old);
+			old = cfg_path_push(ctx, "ana");
+			ret = cfg_get_int(ctx, ana, "grpid", false, 1, NVMF_CFG_MAX_ANAGRPID, &v);
+			cfg_path_pop(ctx, old);
 		}
 	}
 	if (ret < 0)
 		return ret;
 	ns->anagrpid = (uint32_t)v;
 
-	ret = get_obj(ctx, obj, "device", true, &dev);
+	ret = cfg_get_obj(ctx, obj, "device", true, &dev);
 	if (ret < 0)
 		return ret;
-	old = path_push(ctx, "device");
+	old = cfg_path_push(ctx, "device");
 	ret = parse_ns_device(ctx, dev, ns);
-	path_pop(ctx, old);
+	cfg_path_pop(ctx, old);
 	if (ret)
 		return ret;
 	return check_nvmf_keys(ctx, obj, NULL, NULL);
@@ -1119,7 +553,7 @@ static int get_ascii(struct cfg_ctx *ctx, struct json_object *obj, const char *k
 	size_t len, i;
 	int ret;
 
-	ret = get_str(ctx, obj, key, false, &s);
+	ret = cfg_get_str(ctx, obj, key, false, &s);
 	if (ret <= 0)
 		return ret;
 	len = strlen(s);
@@ -1146,7 +580,7 @@ static int parse_subsys_attr(struct cfg_ctx *ctx, struct json_object *attr,
 	int64_t min = s->cntlid_min, max = s->cntlid_max, v;
 	int ret;
 
-	ret = get_bool(ctx, attr, "allow_any_host", &s->allow_any_host);
+	ret = cfg_get_bool(ctx, attr, "allow_any_host", &s->allow_any_host);
 	if (ret < 0)
 		return ret;
 	ret = get_ascii(ctx, attr, "serial", s->serial, sizeof(s->serial));
@@ -1159,7 +593,7 @@ static int parse_subsys_attr(struct cfg_ctx *ctx, struct json_object *attr,
 	if (ret < 0)
 		return ret;
 
-	ret = get_str(ctx, attr, "version", false, &ver);
+	ret = cfg_get_str(ctx, attr, "version", false, &ver);
 	if (ret < 0)
 		return ret;
 	if (ret > 0 && !parse_version(ver, &s->version))
@@ -1168,10 +602,10 @@ static int parse_subsys_attr(struct cfg_ctx *ctx, struct json_object *attr,
 				   " or \"2.0.1\"",
 				   CFG_VALUE_QUOTE_MAX, ver);
 
-	ret = get_int(ctx, attr, "cntlid_min", false, 1, CFG_CNTLID_MAX, &min);
+	ret = cfg_get_int(ctx, attr, "cntlid_min", false, 1, CFG_CNTLID_MAX, &min);
 	if (ret < 0)
 		return ret;
-	ret = get_int(ctx, attr, "cntlid_max", false, 1, CFG_CNTLID_MAX, &max);
+	ret = cfg_get_int(ctx, attr, "cntlid_max", false, 1, CFG_CNTLID_MAX, &max);
 	if (ret < 0)
 		return ret;
 	if (min > max)
@@ -1182,17 +616,17 @@ static int parse_subsys_attr(struct cfg_ctx *ctx, struct json_object *attr,
 	s->cntlid_max = (uint16_t)max;
 
 	v = s->ieee_oui;
-	ret = get_int(ctx, attr, "ieee_oui", false, 0, 0xffffff, &v);
+	ret = cfg_get_int(ctx, attr, "ieee_oui", false, 0, 0xffffff, &v);
 	if (ret < 0)
 		return ret;
 	s->ieee_oui = (uint32_t)v;
 
-	ret = get_bool(ctx, attr, "pi_enable", &s->pi_enable);
+	ret = cfg_get_bool(ctx, attr, "pi_enable", &s->pi_enable);
 	if (ret < 0)
 		return ret;
 
 	v = s->qid_max;
-	ret = get_int(ctx, attr, "qid_max", false, 1, UINT16_MAX, &v);
+	ret = cfg_get_int(ctx, attr, "qid_max", false, 1, UINT16_MAX, &v);
 	if (ret < 0)
 		return ret;
 	s->qid_max = (uint16_t)v;
@@ -1206,7 +640,7 @@ static int parse_allowed_host(struct cfg_ctx *ctx, struct json_object *elem, siz
 	size_t i;
 	int ret;
 
-	ret = value_string(ctx, elem, &nqn);
+	ret = cfg_value_string(ctx, elem, &nqn);
 	if (!ret)
 		ret = check_nqn(ctx, nqn);
 	if (ret)
@@ -1234,7 +668,7 @@ static int check_passthru_one(struct cfg_ctx *ctx, struct json_object *obj, size
 
 	(void)idx;
 	(void)arg;
-	ret = get_bool(ctx, obj, "enable", &enable);
+	ret = cfg_get_bool(ctx, obj, "enable", &enable);
 	if (ret < 0)
 		return ret;
 	if (enable)
@@ -1249,22 +683,22 @@ static int check_passthru_one(struct cfg_ctx *ctx, struct json_object *obj, size
  */
 static int check_passthru(struct cfg_ctx *ctx, struct json_object *obj)
 {
-	struct json_object *v = member(obj, "passthru");
+	struct json_object *v = cfg_member(obj, "passthru");
 	size_t old;
 	int ret;
 
 	if (!v)
 		return 0;
 	if (json_object_is_type(v, json_type_array))
-		return for_each_elem(ctx, "passthru", v, json_type_object, check_passthru_one,
-				     NULL);
-	old = path_push(ctx, "passthru");
+		return cfg_for_each_elem(ctx, "passthru", v, json_type_object, check_passthru_one,
+					 NULL);
+	old = cfg_path_push(ctx, "passthru");
 	if (json_object_is_type(v, json_type_object))
 		ret = check_passthru_one(ctx, v, 0, NULL);
 	else
 		ret = cfg_err(ctx, -EINVAL, "expected an array, got %s",
 			      json_type_to_name(json_object_get_type(v)));
-	path_pop(ctx, old);
+	cfg_path_pop(ctx, old);
 	return ret;
 }
 
@@ -1290,18 +724,18 @@ static int parse_subsys(struct cfg_ctx *ctx, struct json_object *obj, size_t idx
 					   "duplicate subsystem NQN (also subsystems[%zu])", i);
 	}
 
-	ret = get_obj(ctx, obj, "attr", false, &attr);
+	ret = cfg_get_obj(ctx, obj, "attr", false, &attr);
 	if (ret > 0) {
-		old = path_push(ctx, "attr");
+		old = cfg_path_push(ctx, "attr");
 		ret = parse_subsys_attr(ctx, attr, s);
-		path_pop(ctx, old);
+		cfg_path_pop(ctx, old);
 	}
 	if (ret < 0)
 		return ret;
 	if (!s->serial[0])
 		derive_serial(s->nqn, s->serial);
 
-	ret = get_array(ctx, obj, "allowed_hosts", &arr, &n);
+	ret = cfg_get_array(ctx, obj, "allowed_hosts", &arr, &n);
 	if (ret < 0)
 		return ret;
 	if (n) {
@@ -1309,8 +743,8 @@ static int parse_subsys(struct cfg_ctx *ctx, struct json_object *obj, size_t idx
 		if (ret)
 			return ret;
 		s->nr_allowed_hosts = n;
-		ret = for_each_elem(ctx, "allowed_hosts", arr, json_type_string, parse_allowed_host,
-				    &sa);
+		ret = cfg_for_each_elem(ctx, "allowed_hosts", arr, json_type_string,
+					parse_allowed_host, &sa);
 		if (ret)
 			return ret;
 		/* nvmet refuses this combination too: the host list would mean nothing. */
@@ -1319,7 +753,7 @@ static int parse_subsys(struct cfg_ctx *ctx, struct json_object *obj, size_t idx
 					   "must be empty when attr.allow_any_host is set");
 	}
 
-	ret = get_array(ctx, obj, "namespaces", &arr, &n);
+	ret = cfg_get_array(ctx, obj, "namespaces", &arr, &n);
 	if (ret < 0)
 		return ret;
 	if (n) {
@@ -1327,7 +761,7 @@ static int parse_subsys(struct cfg_ctx *ctx, struct json_object *obj, size_t idx
 		if (ret)
 			return ret;
 		s->nr_ns = n;
-		ret = for_each_elem(ctx, "namespaces", arr, json_type_object, parse_ns, s);
+		ret = cfg_for_each_elem(ctx, "namespaces", arr, json_type_object, parse_ns, s);
 		if (ret)
 			return ret;
 	}
@@ -1344,14 +778,14 @@ static int parse_subsystems(struct cfg_ctx *ctx, struct json_object *root, struc
 	size_t n;
 	int ret;
 
-	ret = get_array(ctx, root, "subsystems", &arr, &n);
+	ret = cfg_get_array(ctx, root, "subsystems", &arr, &n);
 	if (ret <= 0 || !n)
 		return ret < 0 ? ret : 0;
 	cfg->subsys = cfg_calloc(ctx, n, sizeof(*cfg->subsys), &ret);
 	if (ret)
 		return ret;
 	cfg->nr_subsys = n;
-	return for_each_elem(ctx, "subsystems", arr, json_type_object, parse_subsys, cfg);
+	return cfg_for_each_elem(ctx, "subsystems", arr, json_type_object, parse_subsys, cfg);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1363,15 +797,15 @@ static int parse_addr(struct cfg_ctx *ctx, struct json_object *obj, struct nvmf_
 {
 	/* A referral only points elsewhere, so any transport nvmet knows may be named. */
 	const char *supported = referral ? "rdma, fc, tcp, loop" : "supported: tcp, loop";
-	const struct name_map *m;
+	const struct cfg_name_map *m;
 	const char *s = NULL;
 	bool ip;
 	int ret;
 
-	ret = get_str(ctx, obj, "trtype", true, &s);
+	ret = cfg_get_str(ctx, obj, "trtype", true, &s);
 	if (ret < 0)
 		return ret;
-	m = name_lookup(trtype_names, s);
+	m = cfg_name_lookup(trtype_names, s);
 	if (!m)
 		return cfg_err_key(ctx, "trtype", -EINVAL, "unknown transport \"%.*s\" (%s)",
 				   CFG_VALUE_QUOTE_MAX, s, supported);
@@ -1381,11 +815,11 @@ static int parse_addr(struct cfg_ctx *ctx, struct json_object *obj, struct nvmf_
 	addr->trtype = m->value;
 
 	/* nvmetcli saves "" for a field the kernel never had set, e.g. on loop ports. */
-	ret = get_str(ctx, obj, "adrfam", false, &s);
+	ret = cfg_get_str(ctx, obj, "adrfam", false, &s);
 	if (ret < 0)
 		return ret;
 	if (ret > 0 && s[0]) {
-		m = name_lookup(adrfam_names, s);
+		m = cfg_name_lookup(adrfam_names, s);
 		if (!m)
 			return cfg_err_key(ctx, "adrfam", -EINVAL,
 					   "unknown address family \"%.*s\" (ipv4, ipv6, ib, fc, "
@@ -1402,22 +836,22 @@ static int parse_addr(struct cfg_ctx *ctx, struct json_object *obj, struct nvmf_
 		return cfg_err_key(ctx, "adrfam", -EINVAL,
 				   "\"%s\" is not valid for tcp (ipv4 or "
 				   "ipv6)",
-				   name_of(adrfam_names, addr->adrfam));
+				   cfg_name_of(adrfam_names, addr->adrfam));
 
-	ret = get_name(ctx, obj, "treq", treq_names, "treq",
-		       "not specified, required, not required", &addr->treq);
+	ret = cfg_get_name(ctx, obj, "treq", treq_names, "treq",
+			   "not specified, required, not required", &addr->treq);
 	if (ret < 0)
 		return ret;
 
 	s = NULL;
-	ret = get_str(ctx, obj, "traddr", false, &s);
+	ret = cfg_get_str(ctx, obj, "traddr", false, &s);
 	if (ret < 0)
 		return ret;
 	if (ip && (!s || !s[0]))
 		return cfg_err_key(ctx, "traddr", -EINVAL, "missing (an %s address)",
 				   addr->adrfam == NVMF_CFG_ADRFAM_IPV4 ? "IPv4" : "IPv6");
 	if (s) {
-		ret = copy_str(ctx, "traddr", s, addr->traddr, sizeof(addr->traddr));
+		ret = cfg_copy_str(ctx, "traddr", s, addr->traddr, sizeof(addr->traddr));
 		if (ret)
 			return ret;
 	}
@@ -1427,13 +861,13 @@ static int parse_addr(struct cfg_ctx *ctx, struct json_object *obj, struct nvmf_
 				   addr->adrfam == NVMF_CFG_ADRFAM_IPV4 ? "IPv4" : "IPv6");
 
 	s = NULL;
-	ret = get_str(ctx, obj, "trsvcid", false, &s);
+	ret = cfg_get_str(ctx, obj, "trsvcid", false, &s);
 	if (ret < 0)
 		return ret;
 	if (ip && (!s || !s[0]))
 		return cfg_err_key(ctx, "trsvcid", -EINVAL, "missing (a port number)");
 	if (s) {
-		ret = copy_str(ctx, "trsvcid", s, addr->trsvcid, sizeof(addr->trsvcid));
+		ret = cfg_copy_str(ctx, "trsvcid", s, addr->trsvcid, sizeof(addr->trsvcid));
 		if (ret)
 			return ret;
 	}
@@ -1446,7 +880,7 @@ static int parse_addr(struct cfg_ctx *ctx, struct json_object *obj, struct nvmf_
 	/* Serving plain TCP where the file asks for TLS would be a silent downgrade. */
 	if (!referral && addr->trtype == NVMF_CFG_TRTYPE_TCP) {
 		s = NULL;
-		ret = get_str(ctx, obj, "tsas", false, &s);
+		ret = cfg_get_str(ctx, obj, "tsas", false, &s);
 		if (ret < 0)
 			return ret;
 		if (s && !strcmp(s, "tls1.3"))
@@ -1471,7 +905,7 @@ static int parse_port_subsys(struct cfg_ctx *ctx, struct json_object *elem, size
 	size_t i;
 	int ret;
 
-	ret = value_string(ctx, elem, &nqn);
+	ret = cfg_value_string(ctx, elem, &nqn);
 	if (ret)
 		return ret;
 	for (i = 0; i < a->cfg->nr_subsys; i++) {
@@ -1500,26 +934,26 @@ static int parse_referral(struct cfg_ctx *ctx, struct json_object *obj, size_t i
 	int ret;
 
 	r->enable = true;
-	ret = get_str(ctx, obj, "name", false, &name);
+	ret = cfg_get_str(ctx, obj, "name", false, &name);
 	if (ret > 0)
-		ret = copy_str(ctx, "name", name, r->name, sizeof(r->name));
+		ret = cfg_copy_str(ctx, "name", name, r->name, sizeof(r->name));
 	if (ret < 0)
 		return ret;
-	ret = get_bool(ctx, obj, "enable", &r->enable);
+	ret = cfg_get_bool(ctx, obj, "enable", &r->enable);
 	if (ret < 0)
 		return ret;
-	ret = get_int(ctx, obj, "portid", false, 0, UINT16_MAX, &portid);
+	ret = cfg_get_int(ctx, obj, "portid", false, 0, UINT16_MAX, &portid);
 	if (ret < 0)
 		return ret;
-	ret = get_obj(ctx, obj, "addr", true, &addr);
+	ret = cfg_get_obj(ctx, obj, "addr", true, &addr);
 	if (ret < 0)
 		return ret;
-	old = path_push(ctx, "addr");
+	old = cfg_path_push(ctx, "addr");
 	/* nvmetcli saves a referral's port ID as the configfs attribute addr_portid. */
-	ret = get_int(ctx, addr, "portid", false, 0, UINT16_MAX, &portid);
+	ret = cfg_get_int(ctx, addr, "portid", false, 0, UINT16_MAX, &portid);
 	if (ret >= 0)
 		ret = parse_addr(ctx, addr, &r->addr, true);
-	path_pop(ctx, old);
+	cfg_path_pop(ctx, old);
 	if (ret)
 		return ret;
 	r->portid = (uint16_t)portid;
@@ -1535,7 +969,7 @@ static int parse_ana_group(struct cfg_ctx *ctx, struct json_object *obj, size_t 
 	size_t i, old;
 	int ret;
 
-	ret = get_int(ctx, obj, "grpid", true, 1, NVMF_CFG_MAX_ANAGRPID, &grpid);
+	ret = cfg_get_int(ctx, obj, "grpid", true, 1, NVMF_CFG_MAX_ANAGRPID, &grpid);
 	if (ret < 0)
 		return ret;
 	g->grpid = (uint32_t)grpid;
@@ -1546,13 +980,14 @@ static int parse_ana_group(struct cfg_ctx *ctx, struct json_object *obj, size_t 
 					   g->grpid, i);
 	}
 	g->state = NVMF_CFG_ANA_OPTIMIZED;
-	ret = get_obj(ctx, obj, "ana", false, &ana);
+	ret = cfg_get_obj(ctx, obj, "ana", false, &ana);
 	if (ret > 0) {
-		old = path_push(ctx, "ana");
-		ret = get_name(ctx, ana, "state", ana_state_names, "ANA state",
-			       "optimized, non-optimized, inaccessible, persistent-loss, change",
-			       &g->state);
-		path_pop(ctx, old);
+		old = cfg_path_push(ctx, "ana");
+		ret = cfg_get_name(
+			ctx, ana, "state", ana_state_names, "ANA state",
+			"optimized, non-optimized, inaccessible, persistent-loss, change",
+			&g->state);
+		cfg_path_pop(ctx, old);
 	}
 	if (ret < 0)
 		return ret;
@@ -1564,13 +999,13 @@ static int parse_port_param(struct cfg_ctx *ctx, struct json_object *param, stru
 	int64_t v = p->inline_data_size;
 	int ret;
 
-	ret = get_int(ctx, param, "inline_data_size", false, -1, INT32_MAX, &v);
+	ret = cfg_get_int(ctx, param, "inline_data_size", false, -1, INT32_MAX, &v);
 	if (ret < 0)
 		return ret;
 	p->inline_data_size = (int32_t)v;
 
 	v = p->max_queue_size;
-	ret = get_int(ctx, param, "max_queue_size", false, -1, 65536, &v);
+	ret = cfg_get_int(ctx, param, "max_queue_size", false, -1, 65536, &v);
 	if (ret < 0)
 		return ret;
 	if (v == 0 || v == 1)
@@ -1578,7 +1013,7 @@ static int parse_port_param(struct cfg_ctx *ctx, struct json_object *param, stru
 				   "%" PRId64 " is too small (-1 for the default, or 2-65536)", v);
 	p->max_queue_size = (int32_t)v;
 
-	ret = get_bool(ctx, param, "pi_enable", &p->pi_enable);
+	ret = cfg_get_bool(ctx, param, "pi_enable", &p->pi_enable);
 	return ret < 0 ? ret : check_nvmf_keys(ctx, param, NULL, NULL);
 }
 
@@ -1593,7 +1028,7 @@ static int parse_port(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, 
 	int ret;
 
 	port_init(p);
-	ret = get_int(ctx, obj, "portid", true, 0, UINT16_MAX, &portid);
+	ret = cfg_get_int(ctx, obj, "portid", true, 0, UINT16_MAX, &portid);
 	if (ret < 0)
 		return ret;
 	p->portid = (uint16_t)portid;
@@ -1604,12 +1039,12 @@ static int parse_port(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, 
 					   p->portid, i);
 	}
 
-	ret = get_obj(ctx, obj, "addr", true, &addr);
+	ret = cfg_get_obj(ctx, obj, "addr", true, &addr);
 	if (ret < 0)
 		return ret;
-	old = path_push(ctx, "addr");
+	old = cfg_path_push(ctx, "addr");
 	ret = parse_addr(ctx, addr, &p->addr, false);
-	path_pop(ctx, old);
+	cfg_path_pop(ctx, old);
 	if (ret)
 		return ret;
 	for (i = 0; i < idx && p->addr.trtype == NVMF_CFG_TRTYPE_TCP; i++) {
@@ -1620,16 +1055,16 @@ static int parse_port(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, 
 			return cfg_err_key(ctx, "addr", -EINVAL, "same address as ports[%zu]", i);
 	}
 
-	ret = get_obj(ctx, obj, "param", false, &param);
+	ret = cfg_get_obj(ctx, obj, "param", false, &param);
 	if (ret > 0) {
-		old = path_push(ctx, "param");
+		old = cfg_path_push(ctx, "param");
 		ret = parse_port_param(ctx, param, p);
-		path_pop(ctx, old);
+		cfg_path_pop(ctx, old);
 	}
 	if (ret < 0)
 		return ret;
 
-	ret = get_array(ctx, obj, "subsystems", &arr, &n);
+	ret = cfg_get_array(ctx, obj, "subsystems", &arr, &n);
 	if (ret < 0)
 		return ret;
 	if (n) {
@@ -1637,13 +1072,13 @@ static int parse_port(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, 
 		if (ret)
 			return ret;
 		p->nr_subsys = n;
-		ret = for_each_elem(ctx, "subsystems", arr, json_type_string, parse_port_subsys,
-				    &pa);
+		ret = cfg_for_each_elem(ctx, "subsystems", arr, json_type_string, parse_port_subsys,
+					&pa);
 		if (ret)
 			return ret;
 	}
 
-	ret = get_array(ctx, obj, "referrals", &arr, &n);
+	ret = cfg_get_array(ctx, obj, "referrals", &arr, &n);
 	if (ret < 0)
 		return ret;
 	if (n) {
@@ -1651,13 +1086,13 @@ static int parse_port(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, 
 		if (ret)
 			return ret;
 		p->nr_referrals = n;
-		ret = for_each_elem(ctx, "referrals", arr, json_type_object, parse_referral, p);
+		ret = cfg_for_each_elem(ctx, "referrals", arr, json_type_object, parse_referral, p);
 		if (ret)
 			return ret;
 	}
 
 	/* One spare slot: nvmet's default group 1 exists on every port, listed or not. */
-	ret = get_array(ctx, obj, "ana_groups", &arr, &n);
+	ret = cfg_get_array(ctx, obj, "ana_groups", &arr, &n);
 	if (ret < 0)
 		return ret;
 	p->ana_groups = cfg_calloc(ctx, n + 1, sizeof(*p->ana_groups), &ret);
@@ -1665,7 +1100,8 @@ static int parse_port(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, 
 		return ret;
 	p->nr_ana_groups = n;
 	if (n) {
-		ret = for_each_elem(ctx, "ana_groups", arr, json_type_object, parse_ana_group, p);
+		ret = cfg_for_each_elem(ctx, "ana_groups", arr, json_type_object, parse_ana_group,
+					p);
 		if (ret)
 			return ret;
 	}
@@ -1685,14 +1121,14 @@ static int parse_ports(struct cfg_ctx *ctx, struct json_object *root, struct nvm
 	size_t n;
 	int ret;
 
-	ret = get_array(ctx, root, "ports", &arr, &n);
+	ret = cfg_get_array(ctx, root, "ports", &arr, &n);
 	if (ret <= 0 || !n)
 		return ret < 0 ? ret : 0;
 	cfg->ports = cfg_calloc(ctx, n, sizeof(*cfg->ports), &ret);
 	if (ret)
 		return ret;
 	cfg->nr_ports = n;
-	return for_each_elem(ctx, "ports", arr, json_type_object, parse_port, cfg);
+	return cfg_for_each_elem(ctx, "ports", arr, json_type_object, parse_port, cfg);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1707,10 +1143,10 @@ static int parse_nvmf(struct cfg_ctx *ctx, struct json_object *root, struct nvmf
 	size_t old;
 	int ret;
 
-	ret = get_obj(ctx, root, "nvmf", false, &obj);
+	ret = cfg_get_obj(ctx, root, "nvmf", false, &obj);
 	if (ret <= 0)
 		return ret;
-	old = path_push(ctx, "nvmf");
+	old = cfg_path_push(ctx, "nvmf");
 	/* Every key here is ours, so any other is a typo. */
 	it = json_object_iter_begin(obj);
 	end = json_object_iter_end(obj);
@@ -1724,72 +1160,31 @@ static int parse_nvmf(struct cfg_ctx *ctx, struct json_object *root, struct nvmf
 		}
 	}
 	v = cfg->reactors;
-	ret = get_int(ctx, obj, "reactors", false, 0, NVMF_CFG_MAX_REACTORS, &v);
+	ret = cfg_get_int(ctx, obj, "reactors", false, 0, NVMF_CFG_MAX_REACTORS, &v);
 	if (ret < 0)
 		goto out;
 	cfg->reactors = (unsigned int)v;
 	v = cfg->kato_default_ms;
-	ret = get_int(ctx, obj, "kato_default_ms", false, 0, UINT32_MAX, &v);
+	ret = cfg_get_int(ctx, obj, "kato_default_ms", false, 0, UINT32_MAX, &v);
 	if (ret < 0)
 		goto out;
 	cfg->kato_default_ms = (uint32_t)v;
 	ret = 0;
 out:
-	path_pop(ctx, old);
+	cfg_path_pop(ctx, old);
 	return ret;
-}
-
-static void offset_to_line_col(const char *buf, size_t len, size_t off, size_t *line, size_t *col)
-{
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < off && i < len; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
 }
 
 static int cfg_parse(struct cfg_ctx *ctx, const char *buf, size_t len, struct nvmf_cfg **out)
 {
-	struct json_tokener *tok;
 	struct json_object *root = NULL;
-	enum json_tokener_error jerr;
 	struct nvmf_cfg *cfg;
-	size_t line, col;
-	const char *nul;
 	int ret;
 
 	*out = NULL;
-	if (len >= INT32_MAX)
-		return cfg_err(ctx, -EFBIG, "larger than %u bytes", CFG_FILE_MAX_BYTES);
-	/* json-c would stop at a NUL and ignore whatever follows. */
-	nul = memchr(buf, '\0', len);
-	if (nul) {
-		offset_to_line_col(buf, len, (size_t)(nul - buf), &line, &col);
-		return cfg_err(ctx, -EINVAL, "line %zu, column %zu: NUL byte in input", line, col);
-	}
-	tok = json_tokener_new();
-	if (!tok)
-		return cfg_enomem(ctx);
-	/* Strict: what we accept, Python's json module (nvmetcli restore) accepts too. */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	/* @buf[@len] is NUL: handing it over tells json-c the input ends there. */
-	root = json_tokener_parse_ex(tok, buf, (int)len + 1);
-	jerr = json_tokener_get_error(tok);
-	if (!root && jerr != json_tokener_success) {
-		offset_to_line_col(buf, len, json_tokener_get_parse_end(tok), &line, &col);
-		json_tokener_free(tok);
-		return cfg_err(ctx, -EINVAL, "line %zu, column %zu: %s", line, col,
-			       jerr == json_tokener_continue ? "unexpected end of input"
-							     : json_tokener_error_desc(jerr));
-	}
-	json_tokener_free(tok);
+	ret = cfg_json_parse(ctx, buf, len, &root);
+	if (ret)
+		return ret;
 	if (!json_object_is_type(root, json_type_object)) {
 		ret = cfg_err(ctx, -EINVAL, "expected a JSON object at the top level, got %s",
 			      json_type_to_name(json_object_get_type(root)));
@@ -1821,85 +1216,12 @@ static int cfg_parse(struct cfg_ctx *ctx, const char *buf, size_t len, struct nv
 	return 0;
 }
 
-static void ctx_init(struct cfg_ctx *ctx, char *errbuf, size_t errlen)
-{
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->errbuf = errbuf;
-	ctx->errlen = errlen;
-	if (errbuf && errlen)
-		errbuf[0] = '\0';
-}
-
 int nvmf_cfg_load_string(const char *json, struct nvmf_cfg **out, char *errbuf, size_t errlen)
 {
 	struct cfg_ctx ctx;
 
-	ctx_init(&ctx, errbuf, errlen);
+	cfg_ctx_init(&ctx, errbuf, errlen);
 	return cfg_parse(&ctx, json, strlen(json), out);
-}
-
-/* -errno of the call that just failed, never 0 even if that call forgot to set errno. */
-static int neg_errno(void)
-{
-	return errno > 0 ? -errno : -EIO;
-}
-
-/* Whole file into a NUL-terminated buffer; reads pipes too (e.g. /dev/stdin). */
-static int read_file(const char *path, char **out, size_t *out_len)
-{
-	size_t len = 0, cap = 4096;
-	char *buf, *nbuf;
-	ssize_t n;
-	int fd, ret = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return neg_errno();
-	buf = malloc(cap + 1);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto out_close;
-	}
-	for (;;) {
-		if (len == cap) {
-			if (cap > CFG_FILE_MAX_BYTES) {
-				ret = -EFBIG;
-				goto out_free;
-			}
-			cap *= 2;
-			nbuf = realloc(buf, cap + 1);
-			if (!nbuf) {
-				ret = -ENOMEM;
-				goto out_free;
-			}
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = neg_errno();
-			goto out_free;
-		}
-		if (!n)
-			break;
-		len += (size_t)n;
-	}
-	if (len > CFG_FILE_MAX_BYTES) {
-		ret = -EFBIG;
-		goto out_free;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*out_len = len;
-	close(fd);
-	return 0;
-
-out_free:
-	free(buf);
-out_close:
-	close(fd);
-	return ret;
 }
 
 int nvmf_cfg_load_file(const char *path, struct nvmf_cfg **out, char *errbuf, size_t errlen)
@@ -1912,10 +1234,10 @@ int nvmf_cfg_load_file(const char *path, struct nvmf_cfg **out, char *errbuf, si
 	int ret, n;
 
 	*out = NULL;
-	ctx_init(&ctx, errbuf, errlen);
+	cfg_ctx_init(&ctx, errbuf, errlen);
 	ctx.prefix = path;
 
-	ret = read_file(path, &buf, &len);
+	ret = cfg_read_file(path, &buf, &len);
 	if (ret == -EFBIG)
 		return cfg_err(&ctx, ret, "larger than %u bytes", CFG_FILE_MAX_BYTES);
 	if (ret)
@@ -2010,7 +1332,7 @@ int nvmf_cfg_default(const char *var_dir, struct nvmf_cfg **out)
 	ns_init(ns);
 	ns->nsid = 1;
 	ns->size_bytes = 1ull << 30;
-	ctx_init(&ctx, NULL, 0);
+	cfg_ctx_init(&ctx, NULL, 0);
 	ret = resolve_path(&ctx, "path", img, ns->path);
 	if (ret)
 		goto out_free;
