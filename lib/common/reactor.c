@@ -412,46 +412,68 @@ static int wait_timeout_ms(struct nvmf_reactor *r, uint64_t now)
 	return delta > 60000 ? 60000 : (int)delta;
 }
 
-void nvmf_reactor_run(struct nvmf_reactor *r)
+/* One loop iteration; @max_timeout_ms caps the wait (-1: no cap). 0 or -errno. */
+static int reactor_iterate(struct nvmf_reactor *r, int max_timeout_ms)
 {
 	struct epoll_event evs[NVMF_REACTOR_MAX_EVENTS];
+	uint64_t now = nvmf_now_ns();
+	int timeout = wait_timeout_ms(r, now);
+	bool busy = false;
+	int n, i;
 
+	if (max_timeout_ms >= 0 && (timeout < 0 || timeout > max_timeout_ms))
+		timeout = max_timeout_ms;
+	if (timeout != 0) {
+		atomic_store_explicit(&r->sleeping, true, memory_order_seq_cst);
+		/* re-check after announcing sleep: a sender may not have signalled */
+		if (atomic_load_explicit(&r->msgs, memory_order_seq_cst))
+			timeout = 0;
+	}
+	n = epoll_wait(r->epfd, evs, NVMF_REACTOR_MAX_EVENTS, timeout);
+	atomic_store_explicit(&r->sleeping, false, memory_order_relaxed);
+	if (n < 0 && errno != EINTR) {
+		int err = errno;
+
+		nvmf_err("reactor %u: epoll_wait: %s", r->id, strerror(err));
+		return -err;
+	}
+	for (i = 0; i < n; i++) {
+		struct nvmf_fd_handler *h = evs[i].data.ptr;
+
+		h->cb(h, evs[i].events);
+		busy = true;
+	}
+	busy |= run_msgs(r);
+	busy |= ring_reap(r);
+	now = nvmf_now_ns();
+	busy |= run_timers(r, now);
+	if (r->deferred)
+		busy = true;
+	run_deferred(r);
+	ring_submit(r);
+	if (busy)
+		r->last_event_ns = now;
+	return 0;
+}
+
+int nvmf_reactor_poll_once(struct nvmf_reactor *r, int timeout_ms)
+{
+	struct nvmf_reactor *prev = current_reactor;
+	int ret;
+
+	current_reactor = r;
+	ret = reactor_iterate(r, timeout_ms);
+	current_reactor = prev ? prev : r;
+	return ret;
+}
+
+void nvmf_reactor_run(struct nvmf_reactor *r)
+{
 	current_reactor = r;
 	r->last_event_ns = nvmf_now_ns();
 	while (!atomic_load_explicit(&r->stop, memory_order_acquire)) {
-		uint64_t now = nvmf_now_ns();
-		int timeout = wait_timeout_ms(r, now);
-		bool busy = false;
-		int n, i;
-
-		if (timeout != 0) {
-			atomic_store_explicit(&r->sleeping, true, memory_order_seq_cst);
-			/* re-check after announcing sleep: a sender may not have signalled */
-			if (atomic_load_explicit(&r->msgs, memory_order_seq_cst))
-				timeout = 0;
-		}
-		n = epoll_wait(r->epfd, evs, NVMF_REACTOR_MAX_EVENTS, timeout);
-		atomic_store_explicit(&r->sleeping, false, memory_order_relaxed);
-		if (n < 0 && errno != EINTR) {
-			nvmf_err("reactor %u: epoll_wait: %s", r->id, strerror(errno));
+		if (reactor_iterate(r, -1) < 0)
 			break;
-		}
-		for (i = 0; i < n; i++) {
-			struct nvmf_fd_handler *h = evs[i].data.ptr;
-
-			h->cb(h, evs[i].events);
-			busy = true;
-		}
-		busy |= run_msgs(r);
-		busy |= ring_reap(r);
-		now = nvmf_now_ns();
-		busy |= run_timers(r, now);
-		if (r->deferred)
-			busy = true;
-		run_deferred(r);
-		ring_submit(r);
-		if (busy)
-			r->last_event_ns = now;
 	}
 	/* drain messages so senders' work items are not leaked */
 	run_msgs(r);

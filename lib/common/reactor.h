@@ -85,6 +85,19 @@ int nvmf_reactor_start(struct nvmf_reactor *r);
 void nvmf_reactor_run(struct nvmf_reactor *r);
 
 /**
+ * nvmf_reactor_poll_once() - run one iteration of @r's loop in the calling thread
+ * @r: reactor that no other thread runs
+ * @timeout_ms: longest wait for an event when nothing is pending (0: do not wait, -1: until
+ *	the next event or timer)
+ *
+ * For callers that drive a reactor themselves (a polled host controller) and for waits
+ * nested inside the loop (a synchronous command issued from a reactor callback): events,
+ * messages, io_uring completions, due timers and deferred work all run.
+ * Return: 0 or -errno from epoll_wait.
+ */
+int nvmf_reactor_poll_once(struct nvmf_reactor *r, int timeout_ms);
+
+/**
  * nvmf_reactor_stop() - ask @r to return from its loop; callable from any thread
  * @r: reactor
  */
