@@ -115,6 +115,8 @@ void nvmf_reactor_destroy(struct nvmf_reactor *r)
 
 	if (!r)
 		return;
+	if (current_reactor == r)
+		current_reactor = NULL;
 	m = atomic_exchange(&r->msgs, NULL);
 	while (m) {
 		struct nvmf_msg *next = m->next;
@@ -463,7 +465,8 @@ int nvmf_reactor_poll_once(struct nvmf_reactor *r, int timeout_ms)
 
 	current_reactor = r;
 	ret = reactor_iterate(r, timeout_ms);
-	current_reactor = prev ? prev : r;
+	/* exactly as before: a later reactor at the same address must not look current */
+	current_reactor = prev;
 	return ret;
 }
 

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libnvmf host internals: controller, queues with their tag sets, requests, and the
+ * interface transports plug into. Everything here runs on the controller's reactor thread.
+ *
+ * Tag sets (seed 002, Linux "nvme: reserve a keep-alive admin tag for all transports"):
+ *   admin queue, depth NVMF_HOST_AQ_DEPTH (32):
+ *     tags 0 .. 30   the block-layer-like pool; tags 0 and 1 are RESERVED: 0 for Connect
+ *                    (fabrics), 1 for Keep Alive. Normal submissions never take them.
+ *     tag 31         the AER, outside the pool (NVME_AQ_BLK_MQ_DEPTH in Linux)
+ *   I/O queues, depth = SQSIZE + 1: tag 0 reserved for Connect, the rest normal.
+ * The CID on the wire is the tag.
+ *
+ * Request lifecycle: tag taken -> submitted to the transport -> the transport calls
+ * nvmf_host_req_done() exactly once (response, or -ENOLINK after its queue drained) ->
+ * the user callback runs -> tag free. A request is never completed while the transport
+ * may still receive its response (seed 000).
+ */
+#ifndef NVMF_HOST_INTERNAL_H
+#define NVMF_HOST_INTERNAL_H
+
+#include "nvmf/host.h"
+#include "nvmf/spec.h"
+#include "../common/reactor.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NVMF_HOST_AQ_DEPTH 32
+#define NVMF_HOST_AER_TAG (NVMF_HOST_AQ_DEPTH - 1)
+#define NVMF_HOST_CONNECT_TAG 0
+#define NVMF_HOST_KA_TAG 1
+#define NVMF_HOST_AQ_RESERVED 2 /* Connect + Keep Alive on fabrics */
+#define NVMF_HOST_IOQ_RESERVED 1 /* Connect */
+#define NVMF_HOST_MAX_IO_QUEUES 128
+#define NVMF_HOST_MAX_NS 1024
+
+struct nvmf_host_queue;
+
+enum nvmf_host_req_state {
+	NVMF_HREQ_FREE = 0,
+	NVMF_HREQ_WAITING, /* queued while the controller reconnects */
+	NVMF_HREQ_SENT, /* owned by the transport */
+};
+
+/**
+ * struct nvmf_host_req - one command in flight, preallocated per tag
+ * @cmd: the SQE as sent (cid = tag)
+ * @cqe: the completion, filled by the transport
+ * @buf: the caller's data buffer (never copied by the library)
+ * @len: bytes of @buf
+ * @dir: NVMF_HOST_DATA_NONE/H2C/C2H (see nvmf_host_data_dir())
+ * @deadline_ns: CLOCK_MONOTONIC time at which the command times out (0: none)
+ * @xfer: transport progress: bytes of C2H data received or H2C data sent
+ */
+struct nvmf_host_req {
+	struct nvme_sqe cmd;
+	struct nvme_cqe cqe;
+	struct nvmf_host_queue *q;
+	uint16_t tag;
+	uint8_t state;
+	uint8_t dir;
+	bool internal; /* library-owned (keep-alive, AER, connect): never retried */
+	bool timed_out; /* expired and aborted: report -ETIMEDOUT */
+	uint8_t retries; /* times re-sent after a reset */
+	unsigned int timeout_ms;
+	void *buf;
+	uint32_t len;
+	uint32_t xfer;
+	uint64_t deadline_ns;
+	nvmf_host_cb cb;
+	void *arg;
+	struct nvmf_host_req *next; /* free list or waiting list */
+};
+
+#define NVMF_HOST_DATA_NONE 0
+#define NVMF_HOST_DATA_H2C 1
+#define NVMF_HOST_DATA_C2H 2
+
+/** nvmf_host_data_dir() - data direction of a command from its opcode (fabrics: fctype) */
+static inline uint8_t nvmf_host_data_dir(const struct nvme_sqe *cmd)
+{
+	uint8_t opc = cmd->opcode;
+
+	if (opc == nvme_fabrics_command)
+		opc = ((const struct nvmf_common_cmd *)cmd)->fctype;
+	return (opc & 3) == 1 ? NVMF_HOST_DATA_H2C : (opc & 3) == 2 ? NVMF_HOST_DATA_C2H : NVMF_HOST_DATA_NONE;
+}
+
+/**
+ * struct nvmf_host_queue - an admin or I/O queue pair and its tag set
+ * @depth: entries (tags), SQSIZE + 1
+ * @nr_reserved: tags 0..nr_reserved-1 are reserved (see the top of this file)
+ * @icd_max: in-capsule data bytes the controller accepts on this queue (IOCCSZ; the
+ *	transport sends writes up to this size inside the capsule)
+ * @tr: the transport's per-queue state
+ */
+struct nvmf_host_queue {
+	struct nvmf_host_ctrl *ctrl;
+	uint16_t qid;
+	uint16_t depth;
+	uint16_t nr_reserved;
+	uint32_t icd_max;
+	struct nvmf_host_req *reqs;
+	struct nvmf_host_req *free_list; /* normal tags */
+	struct nvmf_host_req *free_reserved; /* reserved tags */
+	unsigned int nr_sent;
+	bool live; /* transport connected and fabrics Connect done */
+	void *tr;
+};
+
+/**
+ * struct nvmf_host_transport_ops - a host transport
+ * @name: "tcp", "loop"
+ * @queue_connect: establish the transport connection of @q (TCP: connect + ICReq/ICResp),
+ *	synchronously, on the reactor thread. 0 or -errno.
+ * @queue_submit: send @req (SQE, and in-capsule or R2T/H2C data from req->buf). The
+ *	transport calls nvmf_host_req_done() for it exactly once. 0 or -errno (not sent).
+ * @queue_stop: break the connection: no new responses are accepted; every SENT request
+ *	is completed with -ENOLINK through nvmf_host_req_done() once the transport knows the
+ *	peer can no longer complete it (socket shut down, or loop target drained). May
+ *	complete them before returning.
+ * @queue_free: release the transport state of a stopped queue
+ * @fabrics: true for fabrics transports (Connect, reserved Connect tag, KATO from Connect)
+ */
+struct nvmf_host_transport_ops {
+	const char *name;
+	int (*queue_connect)(struct nvmf_host_queue *q);
+	int (*queue_submit)(struct nvmf_host_queue *q, struct nvmf_host_req *req);
+	void (*queue_stop)(struct nvmf_host_queue *q);
+	void (*queue_free)(struct nvmf_host_queue *q);
+	bool fabrics;
+};
+
+extern const struct nvmf_host_transport_ops nvmf_host_tcp_ops;
+extern const struct nvmf_host_transport_ops nvmf_host_loop_ops;
+
+#define NVMF_HOST_MAX_RETRIES 5 /* as Linux nvme_max_retries */
+
+/* A user command waiting for the controller to be LIVE again (holds no tag). */
+struct nvmf_host_pending {
+	struct nvmf_host_pending *next;
+	struct nvme_sqe cmd;
+	uint16_t qid;
+	void *buf;
+	uint32_t len;
+	unsigned int timeout_ms;
+	unsigned int retries;
+	bool timed_out;
+	nvmf_host_cb cb;
+	void *arg;
+};
+
+struct nvmf_host_ns {
+	struct nvmf_host_ns_info info;
+};
+
+struct nvmf_host_ctrl {
+	struct nvmf_host_opts opts;
+	char traddr[256];
+	char trsvcid[32];
+	char subnqn[NVME_NQN_FIELD_LEN];
+	char hostnqn[NVME_NQN_FIELD_LEN];
+	uint8_t hostid[16];
+	const struct nvmf_host_transport_ops *ops;
+
+	struct nvmf_reactor *reactor;
+	bool own_thread;
+	pthread_mutex_t lock; /* state changes seen from other threads; waiters */
+	pthread_cond_t cond;
+	_Atomic int state;
+
+	/* current association */
+	uint16_t cntlid;
+	uint64_t cap;
+	uint32_t vs;
+	struct nvme_id_ctrl id;
+	struct nvmf_host_queue admin;
+	struct nvmf_host_queue *ioq[NVMF_HOST_MAX_IO_QUEUES + 1]; /* by QID */
+	unsigned int nr_io_queues;
+	unsigned int io_depth;
+	bool tbkas;
+
+	/* keep-alive (NVMe Base 2.0c 3.9.4) */
+	unsigned int kato_ms;
+	unsigned int ka_interval_ms;
+	struct nvmf_timer ka_timer;
+	bool ka_inflight;
+	uint64_t last_completion_ns;
+
+	/* timeouts, reconnect */
+	struct nvmf_timer timeout_timer;
+	struct nvmf_timer reconnect_timer;
+	uint64_t loss_deadline_ns; /* ctrl_loss_tmo */
+	uint64_t fail_io_deadline_ns; /* fast_io_fail_tmo */
+	struct nvmf_host_pending *pending; /* user commands parked while not LIVE */
+	struct nvmf_host_pending **pending_tail;
+	bool fail_fast; /* fast_io_fail_tmo expired: fail I/O while not LIVE */
+	struct nvmf_deferred reset_work;
+	bool reset_queued;
+	bool in_associate;
+	bool pending_retry; /* parked commands wait for a free tag */
+	unsigned int cb_depth; /* inside a completion callback: no synchronous waits */
+
+	/* passthrough: Commands Supported and Effects log, KATO set through passthrough */
+	bool effects_loaded;
+	uint32_t acs_effects[256];
+	uint32_t iocs_effects[256];
+	_Atomic unsigned int passthru_kato_ms;
+
+	/* asynchronous events */
+	struct nvmf_deferred aen_work;
+	uint32_t aen_dw0;
+
+	/* namespaces */
+	struct nvmf_host_ns *ns;
+	size_t nr_ns;
+	uint64_t ana_chgcnt;
+
+	/* loop transport */
+	void *loop;
+};
+
+/* core (ctrl.c, queue.c); see also queue.h */
+
+/**
+ * nvmf_host_req_done() - the transport finished @req: status from the CQE, or @err
+ * @req: request
+ * @err: 0 (use req->cqe), or a negative errno (-ENOLINK, -EIO, -ETIMEDOUT)
+ */
+void nvmf_host_req_done(struct nvmf_host_req *req, int err);
+
+/**
+ * nvmf_host_queue_error() - the transport found the connection broken or the peer hostile:
+ * log @why and start a controller reset (the transport stops accepting input at once).
+ */
+void nvmf_host_queue_error(struct nvmf_host_queue *q, const char *why);
+
+/** nvmf_host_find_req() - the SENT request with CID @cid on @q, or NULL (unknown CID) */
+struct nvmf_host_req *nvmf_host_find_req(struct nvmf_host_queue *q, uint16_t cid);
+
+/** nvmf_host_status() - the NVMe status of a CQE (SCT/SC/DNR/More, phase stripped) */
+static inline int nvmf_host_status(const struct nvme_cqe *cqe)
+{
+	return (cqe->status >> 1) & 0x7fff;
+}
+
+#endif
