@@ -97,10 +97,12 @@ struct nvmf_tgt_ns_params {
 /**
  * struct nvmf_tgt_port_params - one listener (NVMe Base 2.0c 5.16.1.23 discovery fields)
  * @portid: port ID as reported in the discovery log
- * @trtype: NVMF_TRTYPE_TCP (or NVMF_TRTYPE_LOOP)
- * @adrfam: NVMF_ADRFAM_IPV4 or NVMF_ADRFAM_IPV6
- * @traddr: address to listen on
- * @trsvcid: TCP port, as a decimal string
+ * @trtype: NVMF_TRTYPE_TCP, or NVMF_TRTYPE_LOOP for the in-process loop transport (hosts
+ *	of this process reach it through nvmf_host_opts.loop_tgt)
+ * @adrfam: NVMF_ADRFAM_IPV4 or NVMF_ADRFAM_IPV6 for TCP; anything for loop
+ *	(NVMF_ADRFAM_LOOP is the natural value), reported as given
+ * @traddr: address to listen on (TCP); for loop optional (NULL: ""), only reported
+ * @trsvcid: TCP port, as a decimal string; for loop optional (NULL: ""), only reported
  * @treq: transport requirements (NVMF_TREQ_*)
  */
 struct nvmf_tgt_port_params {
@@ -150,12 +152,17 @@ int nvmf_tgt_subsys_allow_host(struct nvmf_tgt_subsys *subsys, const char *hostn
 int nvmf_tgt_subsys_add_ns(struct nvmf_tgt_subsys *subsys, const struct nvmf_tgt_ns_params *p);
 
 /**
- * nvmf_tgt_add_port() - add a listener; it listens once the target is started
- * @tgt: target
+ * nvmf_tgt_add_port() - add a port: a TCP listener listens once the target is started; a
+ * loop port listens on nothing and serves the in-process hosts that name this target in
+ * nvmf_host_opts.loop_tgt, started or not (nvmf_tgt_stop() closes it, nvmf_tgt_start() opens
+ * it again). Delete those hosts' controllers before nvmf_tgt_destroy().
+ * @tgt: target, not started
  * @p: parameters (copied)
  * @out: the new port
  *
- * Return: 0, -EEXIST (duplicate portid), -EPROTONOSUPPORT (trtype), -EINVAL.
+ * Return: 0, -EEXIST (duplicate portid), -EPROTONOSUPPORT (trtype neither TCP nor loop),
+ * -EINVAL (target started; TCP without traddr/trsvcid or with an adrfam other than IPv4/IPv6),
+ * -ENOMEM.
  */
 int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p,
 		      struct nvmf_tgt_port **out);
@@ -196,6 +203,9 @@ int nvmf_tgt_start(struct nvmf_tgt *tgt);
 /**
  * nvmf_tgt_stop() - stop listening, disconnect every controller, wait for in-flight I/O to
  * drain, and stop the reactors. Safe to call on a target that never started.
+ * Loop queues drain on their host controllers' reactors: those of a polled (not threaded)
+ * loop host driven by the calling thread cannot, and the wait lasts its 30 s bound; delete
+ * such controllers first.
  * @tgt: target
  */
 void nvmf_tgt_stop(struct nvmf_tgt *tgt);

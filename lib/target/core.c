@@ -324,14 +324,26 @@ struct nvmf_tgt_ns *nvmf_tgt_find_ns(const struct nvmf_tgt_subsys *s, uint32_t n
 int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p,
 		      struct nvmf_tgt_port **out)
 {
+	const struct nvmf_tgt_transport_ops *ops;
 	struct nvmf_tgt_port *port, **arr;
 
-	if (tgt->started || !p->traddr || !p->trsvcid)
+	if (tgt->started)
 		return -EINVAL;
-	if (p->trtype != NVMF_TRTYPE_TCP)
+	switch (p->trtype) {
+	case NVMF_TRTYPE_TCP:
+		if (!p->traddr || !p->trsvcid)
+			return -EINVAL;
+		if (p->adrfam != NVMF_ADRFAM_IPV4 && p->adrfam != NVMF_ADRFAM_IPV6)
+			return -EINVAL;
+		ops = &nvmf_tgt_tcp_ops;
+		break;
+	case NVMF_TRTYPE_LOOP:
+		/* nothing to listen on: the address, if any, is only shown in discovery logs */
+		ops = &nvmf_tgt_loop_ops;
+		break;
+	default:
 		return -EPROTONOSUPPORT;
-	if (p->adrfam != NVMF_ADRFAM_IPV4 && p->adrfam != NVMF_ADRFAM_IPV6)
-		return -EINVAL;
+	}
 	for (size_t i = 0; i < tgt->nr_ports; i++)
 		if (tgt->ports[i]->portid == p->portid)
 			return -EEXIST;
@@ -349,9 +361,9 @@ int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p
 	port->trtype = p->trtype;
 	port->adrfam = p->adrfam;
 	port->treq = p->treq;
-	snprintf(port->traddr, sizeof(port->traddr), "%s", p->traddr);
-	snprintf(port->trsvcid, sizeof(port->trsvcid), "%s", p->trsvcid);
-	port->ops = &nvmf_tgt_tcp_ops;
+	snprintf(port->traddr, sizeof(port->traddr), "%s", p->traddr ? p->traddr : "");
+	snprintf(port->trsvcid, sizeof(port->trsvcid), "%s", p->trsvcid ? p->trsvcid : "");
+	port->ops = ops;
 	for (unsigned int i = 0; i <= NVMF_TGT_MAX_ANA_GROUPS; i++)
 		atomic_init(&port->ana_state[i], NVME_ANA_OPTIMIZED);
 	atomic_init(&port->ana_chgcnt, 1);
@@ -461,8 +473,11 @@ int nvmf_tgt_start(struct nvmf_tgt *tgt)
 				tgt->ports[i]->ops->remove_port(tgt->ports[i]);
 			goto out_stop;
 		}
-		nvmf_notice("port %u: listening on %s %s:%s", port->portid, port->ops->name,
-			    port->traddr, port->trsvcid);
+		if (port->trtype == NVMF_TRTYPE_LOOP)
+			nvmf_notice("port %u: loop, open to hosts in this process", port->portid);
+		else
+			nvmf_notice("port %u: listening on %s %s:%s", port->portid, port->ops->name,
+				    port->traddr, port->trsvcid);
 	}
 	return 0;
 
@@ -497,6 +512,7 @@ void nvmf_tgt_stop(struct nvmf_tgt *tgt)
 	for (size_t i = 0; i < tgt->nr_subsys; i++)
 		fail_all_ctrls(tgt->subsys[i]);
 	nvmf_tgt_tcp_ops.stop(tgt);
+	nvmf_tgt_loop_ops.stop(tgt);
 	/* every queue drains its in-flight backend I/O before it goes: wait for that */
 	deadline = nvmf_now_ns() + 30ull * 1000000000ull;
 	while (atomic_load(&tgt->nr_sqs) > 0 && nvmf_now_ns() < deadline) {

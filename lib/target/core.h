@@ -85,6 +85,18 @@ extern const struct nvmf_tgt_transport_ops nvmf_tgt_tcp_ops;
 int nvmf_tgt_tcp_adopt_fd(struct nvmf_tgt *tgt, struct nvmf_tgt_port *port, int fd,
 			  const char *peer);
 
+/**
+ * nvmf_tgt_loop_ops - the in-process loop transport (NVMF_TRTYPE_LOOP, as Linux nvme-loop)
+ *
+ * A loop port listens on nothing. The host library's loop transport (lib/host/
+ * transport-loop.c) creates the queues itself, each a struct nvmf_tgt_loop_sq, and submits
+ * into them on the host controller's reactor; the data buffers are the host's (zero copy).
+ * @queue_response and @disconnect_sq forward to the host side's struct nvmf_tgt_loop_sq_ops;
+ * @remove_port closes the port to new queues (@add_port opens it again); @stop disconnects
+ * every loop queue of the target, connected to a controller or not.
+ */
+extern const struct nvmf_tgt_transport_ops nvmf_tgt_loop_ops;
+
 /* -------------------------------------------------------------------------------------- */
 /* Backend interface */
 
@@ -434,6 +446,66 @@ void nvmf_tgt_sq_quiesce(struct nvmf_tgt_sq *sq);
  * and drop the controller reference it held. Called on the SQ's reactor.
  */
 void nvmf_tgt_sq_destroy(struct nvmf_tgt_sq *sq);
+
+/* Loop transport queues (transport-loop.c) */
+
+struct nvmf_tgt_loop_sq;
+
+/**
+ * struct nvmf_tgt_loop_sq_ops - how the target reaches the host half of a loop queue
+ * @response: the core completed @req: its CQE is filled and, for a successful C2H command,
+ *	req->transfer_len bytes are in req->buf. Called on the queue's reactor, possibly deep
+ *	inside a submission or a backend completion: must not re-enter the core or complete
+ *	the host's request synchronously. The slot is the host side's again afterwards.
+ * @disconnect: the target tears the queue down (controller failed, target stopping): the
+ *	host side must stop the queue (nvmf_tgt_sq_quiesce()), wait until every slot came back
+ *	through @response, then nvmf_tgt_loop_sq_destroy(). Called at most once, on the
+ *	queue's reactor, never from inside the core's request processing.
+ */
+struct nvmf_tgt_loop_sq_ops {
+	void (*response)(struct nvmf_tgt_loop_sq *lsq, struct nvmf_tgt_req *req);
+	void (*disconnect)(struct nvmf_tgt_loop_sq *lsq, const char *why);
+};
+
+/**
+ * struct nvmf_tgt_loop_sq - the target half of a loop queue, embedded by the host side
+ * @sq: the SQ (sq.ops is &nvmf_tgt_loop_ops)
+ * @ops: the host side's callbacks
+ * @next: every loop SQ of the process, under transport-loop.c's lock (for @stop)
+ * @disconnected: @ops->disconnect was called (queue's reactor only)
+ */
+struct nvmf_tgt_loop_sq {
+	struct nvmf_tgt_sq sq;
+	const struct nvmf_tgt_loop_sq_ops *ops;
+	struct nvmf_tgt_loop_sq *next;
+	bool disconnected;
+};
+
+/**
+ * nvmf_tgt_loop_sq_init() - set up @lsq as a new queue of loop port @port (not connected
+ * until a fabrics Connect on it succeeds). On success pairs with nvmf_tgt_loop_sq_destroy().
+ * @lsq: queue
+ * @tgt: target
+ * @port: a port of @tgt with trtype NVMF_TRTYPE_LOOP
+ * @reactor: the reactor every request of the queue executes and completes on (the host
+ *	controller's); the target's own reactors are not involved
+ * @ops: the host side's callbacks
+ *
+ * A loop port is open from its creation (a target need not be started to serve loop hosts),
+ * closed by nvmf_tgt_stop() and open again after nvmf_tgt_start().
+ * Return: 0, or -ECONNREFUSED if @port is closed.
+ */
+int nvmf_tgt_loop_sq_init(struct nvmf_tgt_loop_sq *lsq, struct nvmf_tgt *tgt,
+			  struct nvmf_tgt_port *port, struct nvmf_reactor *reactor,
+			  const struct nvmf_tgt_loop_sq_ops *ops);
+
+/**
+ * nvmf_tgt_loop_sq_destroy() - the host side drained @lsq (nvmf_tgt_sq_quiesce() done and
+ * every slot back through ops->response): forget it and nvmf_tgt_sq_destroy() it. On the
+ * queue's reactor.
+ * @lsq: queue
+ */
+void nvmf_tgt_loop_sq_destroy(struct nvmf_tgt_loop_sq *lsq);
 
 /** nvmf_tgt_pick_reactor() - round-robin reactor for a new connection */
 struct nvmf_reactor *nvmf_tgt_pick_reactor(struct nvmf_tgt *tgt);

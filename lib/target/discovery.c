@@ -84,7 +84,10 @@ static uint64_t port_entries(const struct nvmf_tgt_port *p, const char *hostnqn,
  * The ports whose subsystems the log through @port lists: @port itself when it exports
  * subsystems (Linux nvmet: each port reports its own), or every port of the target when
  * @port is a discovery-only port (no subsystems of its own, like 8009), as SPDK's
- * discovery service does. Writes their entries into @w (if not NULL); returns the count.
+ * discovery service does. Loop ports are reachable only from inside this process: a host
+ * that came in over the network never hears of them (a Linux host told "trtype loop" by
+ * connect-all would try its own kernel's nvme-loop). Writes their entries into @w (if not
+ * NULL); returns the count.
  */
 static uint64_t for_listed_ports(const struct nvmf_tgt_port *port, const char *hostnqn,
 				 struct log_win *w)
@@ -94,8 +97,13 @@ static uint64_t for_listed_ports(const struct nvmf_tgt_port *port, const char *h
 
 	if (port->nr_subsys)
 		return port_entries(port, hostnqn, w);
-	for (size_t i = 0; i < tgt->nr_ports; i++)
-		n += port_entries(tgt->ports[i], hostnqn, w);
+	for (size_t i = 0; i < tgt->nr_ports; i++) {
+		const struct nvmf_tgt_port *p = tgt->ports[i];
+
+		if (p->trtype == NVMF_TRTYPE_LOOP && port->trtype != NVMF_TRTYPE_LOOP)
+			continue;
+		n += port_entries(p, hostnqn, w);
+	}
 	return n;
 }
 
