@@ -4,10 +4,10 @@
  * target), builds the target through the public API, serves until SIGINT/SIGTERM, then
  * drains and stops.
  */
+#include "apply.h"
 #include "config.h"
 
 #include "common/log.h"
-#include "nvmf/spec.h"
 #include "nvmf/target.h"
 
 #include <errno.h>
@@ -36,168 +36,6 @@ static void usage(FILE *f)
 		"  -h, --help            this text\n\n"
 		"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a bad "
 		"configuration.\n");
-}
-
-static int apply_ns(struct nvmf_tgt_subsys *s, const struct nvmf_cfg_ns *n, size_t si, size_t ni)
-{
-	struct nvmf_tgt_ns_params p = {
-		.nsid = n->nsid,
-		.path = n->path[0] ? n->path : NULL,
-		.size_bytes = n->size_bytes,
-		.block_size = n->block_size,
-		.buffered = n->buffered,
-		.anagrpid = n->anagrpid,
-		.uuid = n->has_uuid ? n->uuid : NULL,
-		.nguid = n->has_nguid ? n->nguid : NULL,
-		.eui64 = n->has_eui64 ? n->eui64 : NULL,
-		.enable = n->enable,
-	};
-	int ret;
-
-	switch (n->backend) {
-	case NVMF_CFG_BACKEND_NULL:
-		p.backend = NVMF_TGT_BACKEND_NULL;
-		break;
-	case NVMF_CFG_BACKEND_MEM:
-		p.backend = NVMF_TGT_BACKEND_MEM;
-		break;
-	default:
-		p.backend = NVMF_TGT_BACKEND_FILE;
-		break;
-	}
-	if (!n->enable)
-		return 0;
-	ret = nvmf_tgt_subsys_add_ns(s, &p);
-	if (ret < 0)
-		fprintf(stderr, "nvmf-tgt: subsystems[%zu].namespaces[%zu].device%s: %s\n", si, ni,
-			p.backend == NVMF_TGT_BACKEND_FILE ? ".path" : "", strerror(-ret));
-	return ret;
-}
-
-static int apply_config(struct nvmf_tgt *tgt, const struct nvmf_cfg *cfg)
-{
-	struct nvmf_tgt_subsys **subsys = calloc(cfg->nr_subsys + 1, sizeof(*subsys));
-	int ret = 0;
-
-	if (!subsys)
-		return -ENOMEM;
-	for (size_t i = 0; i < cfg->nr_subsys; i++) {
-		const struct nvmf_cfg_subsys *c = &cfg->subsys[i];
-		struct nvmf_tgt_subsys_params p = {
-			.nqn = c->nqn,
-			.serial = c->serial,
-			.model = c->model,
-			.firmware = c->firmware,
-			.version = c->version,
-			.cntlid_min = c->cntlid_min,
-			.cntlid_max = c->cntlid_max,
-			.allow_any_host = c->allow_any_host,
-		};
-
-		ret = nvmf_tgt_add_subsys(tgt, &p, &subsys[i]);
-		if (ret < 0) {
-			fprintf(stderr, "nvmf-tgt: subsystems[%zu].nqn: %s\n", i, strerror(-ret));
-			goto out;
-		}
-		for (size_t h = 0; h < c->nr_allowed_hosts; h++) {
-			ret = nvmf_tgt_subsys_allow_host(subsys[i], c->allowed_hosts[h]);
-			if (ret < 0) {
-				fprintf(stderr,
-					"nvmf-tgt: subsystems[%zu].allowed_hosts[%zu]: %s\n", i, h,
-					strerror(-ret));
-				goto out;
-			}
-		}
-		for (size_t n = 0; n < c->nr_ns; n++) {
-			ret = apply_ns(subsys[i], &c->ns[n], i, n);
-			if (ret < 0)
-				goto out;
-		}
-	}
-	for (size_t i = 0; i < cfg->nr_ports; i++) {
-		const struct nvmf_cfg_port *c = &cfg->ports[i];
-		char portid[8];
-		struct nvmf_tgt_port_params p = {
-			.portid = c->portid,
-			.trtype = c->addr.trtype,
-			.adrfam = c->addr.adrfam,
-			.traddr = c->addr.traddr,
-			.trsvcid = c->addr.trsvcid,
-			.treq = c->addr.treq,
-		};
-		struct nvmf_tgt_port *port;
-
-		snprintf(portid, sizeof(portid), "%u", c->portid);
-		ret = nvmf_tgt_add_port(tgt, &p, &port);
-		if (ret == -EPROTONOSUPPORT) {
-			fprintf(stderr,
-				"nvmf-tgt: ports[%zu].addr.trtype: transport not served by this "
-				"daemon yet (supported: tcp)\n",
-				i);
-			goto out;
-		}
-		if (ret < 0) {
-			fprintf(stderr, "nvmf-tgt: ports[%zu]: %s\n", i, strerror(-ret));
-			goto out;
-		}
-		for (size_t s = 0; s < c->nr_subsys; s++) {
-			ret = nvmf_tgt_port_add_subsys(port, subsys[c->subsys_idx[s]]);
-			if (ret < 0)
-				goto out;
-		}
-		for (size_t r = 0; r < c->nr_referrals; r++) {
-			const struct nvmf_cfg_referral *ref = &c->referrals[r];
-			struct nvmf_tgt_port_params rp = {
-				.portid = ref->portid,
-				.trtype = ref->addr.trtype,
-				.adrfam = ref->addr.adrfam,
-				.traddr = ref->addr.traddr,
-				.trsvcid = ref->addr.trsvcid,
-				.treq = ref->addr.treq,
-			};
-
-			if (!ref->enable)
-				continue;
-			ret = nvmf_tgt_port_add_referral(port, &rp);
-			if (ret < 0) {
-				fprintf(stderr, "nvmf-tgt: ports[%zu].referrals[%zu]: %s\n", i, r,
-					strerror(-ret));
-				goto out;
-			}
-		}
-		/* like nvmet: groups not listed on a port are inaccessible through it */
-		for (uint32_t g = 2; g <= NVMF_CFG_MAX_ANAGRPID; g++)
-			nvmf_tgt_port_set_ana_state(port, g, NVME_ANA_INACCESSIBLE);
-		for (size_t g = 0; g < c->nr_ana_groups; g++) {
-			ret = nvmf_tgt_port_set_ana_state(port, c->ana_groups[g].grpid,
-							  c->ana_groups[g].state);
-			if (ret < 0) {
-				fprintf(stderr, "nvmf-tgt: ports[%zu].ana_groups[%zu]: %s\n", i, g,
-					strerror(-ret));
-				goto out;
-			}
-		}
-	}
-out:
-	free(subsys);
-	return ret;
-}
-
-/* Global settings the target takes at creation come from the ports' params. */
-static void opts_from_config(struct nvmf_tgt_opts *opts, const struct nvmf_cfg *cfg)
-{
-	if (!opts->nr_reactors)
-		opts->nr_reactors = cfg->reactors;
-	for (size_t i = 0; i < cfg->nr_ports; i++) {
-		const struct nvmf_cfg_port *p = &cfg->ports[i];
-
-		if (p->inline_data_size >= 0 &&
-		    (uint32_t)p->inline_data_size > opts->inline_data_size)
-			opts->inline_data_size = (uint32_t)p->inline_data_size;
-		if (p->max_queue_size > 0 && p->max_queue_size <= 65535 &&
-		    (!opts->io_queue_depth || p->max_queue_size < opts->io_queue_depth))
-			opts->io_queue_depth = (uint16_t)p->max_queue_size;
-	}
 }
 
 int main(int argc, char **argv)
@@ -278,7 +116,7 @@ int main(int argc, char **argv)
 			return EXIT_CONFIG;
 		}
 	}
-	opts_from_config(&opts, cfg);
+	nvmf_cfg_tgt_opts(&opts, cfg);
 
 	/* every thread inherits this mask; the main thread takes the signals with sigwait */
 	sigemptyset(&set);
@@ -294,9 +132,11 @@ int main(int argc, char **argv)
 		nvmf_cfg_free(cfg);
 		return errno == EINVAL ? EXIT_CONFIG : 1;
 	}
-	ret = apply_config(tgt, cfg);
+	ret = nvmf_cfg_apply(tgt, cfg, 0, err, sizeof(err));
 	nvmf_cfg_free(cfg);
 	if (ret < 0) {
+		if (err[0])
+			fprintf(stderr, "nvmf-tgt: %s\n", err);
 		nvmf_tgt_destroy(tgt);
 		return EXIT_CONFIG;
 	}
