@@ -13,8 +13,8 @@ BUILD_PKGS   = meson ninja-build pkg-config gcc clang libclang-rt-14-dev clang-f
 INTEROP_PKGS = qemu-system-x86 busybox-static nvme-cli fio socat e2fsprogs util-linux \
                cpio xz-utils kmod uuid-runtime
 
-.PHONY: all build run deps deps-interop test test-unit test-integration test-asan test-tsan \
-        fuzz interop format format-check clean
+.PHONY: all build run deps deps-interop test test-unit test-integration test-cli test-asan test-tsan \
+        fuzz interop format format-check bench clean
 
 all: build
 
@@ -54,6 +54,10 @@ test-unit: build
 test-integration: build
 	bash tests/integration/run.sh $(BUILD)
 
+# Every nvmf CLI subcommand against the daemon (tests/cli).
+test-cli: build
+	bash tests/cli/run.sh $(BUILD)
+
 $(BUILD_ASAN)/build.ninja:
 	meson setup $(BUILD_ASAN) --werror -Db_sanitize=address,undefined -Db_lundef=false
 
@@ -63,6 +67,8 @@ test-asan: deps $(BUILD_ASAN)/build.ninja
 	  meson test -C $(BUILD_ASAN) --print-errorlogs
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
 	  bash tests/integration/run.sh $(BUILD_ASAN)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+	  bash tests/cli/run.sh $(BUILD_ASAN)
 
 $(BUILD_TSAN)/build.ninja:
 	CC=clang meson setup $(BUILD_TSAN) --werror -Db_sanitize=thread -Db_lundef=false
@@ -93,7 +99,11 @@ format-check: deps
 	echo "format-check: ok"
 
 # interop runs last: its closing line, "interop: N passed, M failed", ends the output
-test: build format-check test-unit test-integration test-asan test-tsan fuzz interop
+test: build format-check test-unit test-integration test-cli test-asan test-tsan fuzz interop
+
+# Not part of make test: prints numbers (BENCH_SECONDS per run, default 10).
+bench: build
+	bash bench/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_FUZZ)
