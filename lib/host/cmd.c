@@ -39,14 +39,7 @@ static int submit_local(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct 
 	req = nvmf_host_tag_get(q, false);
 	if (!req)
 		return -EAGAIN;
-	req->cmd = *cmd;
-	req->buf = buf;
-	req->len = len;
-	req->cb = cb;
-	req->arg = arg;
-	req->internal = false;
-	req->retries = 0;
-	req->timeout_ms = timeout_ms;
+	nvmf_host_req_prep(req, cmd, buf, len, cb, arg, false, timeout_ms);
 	return nvmf_host_queue_send(q, req, timeout_ms);
 }
 
@@ -72,8 +65,8 @@ static void submit_on_reactor(void *p)
 	free(m);
 }
 
-static int submit(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct nvme_sqe *cmd,
-		  void *buf, uint32_t len, unsigned int timeout_ms, nvmf_host_cb cb, void *arg)
+static int submit(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct nvme_sqe *cmd, void *buf,
+		  uint32_t len, unsigned int timeout_ms, nvmf_host_cb cb, void *arg)
 {
 	struct submit_msg *m;
 	int ret;
@@ -195,8 +188,8 @@ int nvmf_host_get_feature(struct nvmf_host_ctrl *ctrl, uint8_t fid, uint32_t nsi
 	return sync_submit(ctrl, 0, &c, buf, len, 0, result);
 }
 
-int nvmf_host_set_feature(struct nvmf_host_ctrl *ctrl, uint8_t fid, uint32_t nsid,
-			  uint32_t cdw11, bool save, void *buf, uint32_t len, uint32_t *result)
+int nvmf_host_set_feature(struct nvmf_host_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
+			  bool save, void *buf, uint32_t len, uint32_t *result)
 {
 	struct nvme_sqe c = { .opcode = nvme_admin_set_features, .nsid = nsid };
 
@@ -253,8 +246,8 @@ int nvmf_host_compare(struct nvmf_host_ctrl *ctrl, uint32_t nsid, uint64_t slba,
 	return rw(ctrl, nvme_cmd_compare, nsid, slba, nlb, (void *)buf, 0);
 }
 
-int nvmf_host_write_zeroes(struct nvmf_host_ctrl *ctrl, uint32_t nsid, uint64_t slba,
-			   uint32_t nlb, bool deallocate)
+int nvmf_host_write_zeroes(struct nvmf_host_ctrl *ctrl, uint32_t nsid, uint64_t slba, uint32_t nlb,
+			   bool deallocate)
 {
 	return rw(ctrl, nvme_cmd_write_zeroes, nsid, slba, nlb, NULL,
 		  deallocate ? NVME_WZ_DEAC : 0);
@@ -375,8 +368,8 @@ int nvmf_host_passthru(struct nvmf_host_ctrl *ctrl, bool admin, const struct nvm
 	if (f && f->after)
 		f->after(ctrl, cmd, ret);
 	/* namespace inventory or capabilities may have changed: look again */
-	if (!ret && (effects & (NVME_CMD_EFFECTS_NCC | NVME_CMD_EFFECTS_NIC |
-				NVME_CMD_EFFECTS_CCC)))
+	if (!ret &&
+	    (effects & (NVME_CMD_EFFECTS_NCC | NVME_CMD_EFFECTS_NIC | NVME_CMD_EFFECTS_CCC)))
 		nvmf_host_call(ctrl, rescan);
 	return ret;
 }

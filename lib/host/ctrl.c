@@ -25,8 +25,8 @@
 #define CONNECT_TIMEOUT_MS 10000
 
 static const char *const state_names[] = {
-	[NVMF_CTRL_NEW] = "new",	     [NVMF_CTRL_CONNECTING] = "connecting",
-	[NVMF_CTRL_LIVE] = "live",	     [NVMF_CTRL_RESETTING] = "resetting",
+	[NVMF_CTRL_NEW] = "new",	   [NVMF_CTRL_CONNECTING] = "connecting",
+	[NVMF_CTRL_LIVE] = "live",	   [NVMF_CTRL_RESETTING] = "resetting",
 	[NVMF_CTRL_DELETING] = "deleting", [NVMF_CTRL_DEAD] = "dead",
 };
 
@@ -103,8 +103,8 @@ static void sync_done(void *arg, int status, const struct nvme_cqe *cqe)
  * Send @cmd on @q from tag @tag (or any normal tag if @tag < 0) and run the loop until it
  * completes. Internal: never parked, never retried.
  */
-int nvmf_host_sync_cmd(struct nvmf_host_queue *q, int tag, const struct nvme_sqe *cmd,
-		       void *buf, uint32_t len, unsigned int timeout_ms, struct nvme_cqe *cqe)
+int nvmf_host_sync_cmd(struct nvmf_host_queue *q, int tag, const struct nvme_sqe *cmd, void *buf,
+		       uint32_t len, unsigned int timeout_ms, struct nvme_cqe *cqe)
 {
 	struct nvmf_host_ctrl *ctrl = q->ctrl;
 	struct sync_ctx c = { 0 };
@@ -114,14 +114,7 @@ int nvmf_host_sync_cmd(struct nvmf_host_queue *q, int tag, const struct nvme_sqe
 	req = tag >= 0 ? nvmf_host_tag_get_fixed(q, (uint16_t)tag) : nvmf_host_tag_get(q, false);
 	if (!req)
 		return -EAGAIN;
-	req->cmd = *cmd;
-	req->buf = buf;
-	req->len = len;
-	req->cb = sync_done;
-	req->arg = &c;
-	req->internal = true;
-	req->retries = 0;
-	req->timeout_ms = timeout_ms;
+	nvmf_host_req_prep(req, cmd, buf, len, sync_done, &c, true, timeout_ms);
 	ret = nvmf_host_queue_send(q, req, timeout_ms);
 	if (ret < 0)
 		return ret;
@@ -213,8 +206,8 @@ static int prop_set(struct nvmf_host_ctrl *ctrl, uint32_t offset, uint32_t val)
 /* Poll CSTS until (CSTS & @mask) == @want, within CAP.TO (500 ms units). */
 static int wait_csts(struct nvmf_host_ctrl *ctrl, uint32_t mask, uint32_t want)
 {
-	uint64_t deadline = nvmf_now_ns() + ((ctrl->cap >> NVME_CAP_TO_SHIFT) & 0xff) * 500000000ull +
-			    500000000ull;
+	uint64_t deadline = nvmf_now_ns() +
+			    ((ctrl->cap >> NVME_CAP_TO_SHIFT) & 0xff) * 500000000ull + 500000000ull;
 	uint64_t csts;
 	int ret;
 
@@ -358,26 +351,20 @@ static void aer_done(void *arg, int status, const struct nvme_cqe *cqe);
 static void aer_post(struct nvmf_host_ctrl *ctrl)
 {
 	struct nvmf_host_req *req = nvmf_host_tag_get_fixed(&ctrl->admin, NVMF_HOST_AER_TAG);
+	const struct nvme_sqe c = { .opcode = nvme_admin_async_event };
 
 	if (!req || !ctrl->admin.live)
 		return;
-	memset(&req->cmd, 0, sizeof(req->cmd));
-	req->cmd.opcode = nvme_admin_async_event;
-	req->buf = NULL;
-	req->len = 0;
-	req->cb = aer_done;
-	req->arg = ctrl;
-	req->internal = true;
-	req->retries = 0;
-	req->timeout_ms = 0;
+	/* no timeout: an AER completes only when an event happens */
+	nvmf_host_req_prep(req, &c, NULL, 0, aer_done, ctrl, true, 0);
 	if (nvmf_host_queue_send(&ctrl->admin, req, 0) < 0)
 		nvmf_warn("host %s: cannot post an AER", ctrl->subnqn);
 }
 
 static void aen_work(struct nvmf_deferred *d)
 {
-	struct nvmf_host_ctrl *ctrl = (struct nvmf_host_ctrl *)((char *)d -
-							       offsetof(struct nvmf_host_ctrl, aen_work));
+	struct nvmf_host_ctrl *ctrl =
+		(struct nvmf_host_ctrl *)((char *)d - offsetof(struct nvmf_host_ctrl, aen_work));
 	uint32_t dw0 = ctrl->aen_dw0;
 	uint8_t type = dw0 & 7, info = (dw0 >> 8) & 0xff, lid = (dw0 >> 16) & 0xff;
 	uint8_t *buf;
@@ -446,8 +433,9 @@ static void ka_done(void *arg, int status, const struct nvme_cqe *cqe)
 
 static void ka_timer_fn(struct nvmf_timer *t)
 {
-	struct nvmf_host_ctrl *ctrl = (struct nvmf_host_ctrl *)((char *)t -
-							       offsetof(struct nvmf_host_ctrl, ka_timer));
+	static const struct nvme_sqe ka_cmd = { .opcode = nvme_admin_keep_alive };
+	struct nvmf_host_ctrl *ctrl =
+		(struct nvmf_host_ctrl *)((char *)t - offsetof(struct nvmf_host_ctrl, ka_timer));
 	struct nvmf_host_req *req;
 	uint64_t now = nvmf_now_ns();
 
@@ -463,15 +451,8 @@ static void ka_timer_fn(struct nvmf_timer *t)
 	req = nvmf_host_tag_get_fixed(&ctrl->admin, NVMF_HOST_KA_TAG);
 	if (!req)
 		return;
-	memset(&req->cmd, 0, sizeof(req->cmd));
-	req->cmd.opcode = nvme_admin_keep_alive;
-	req->buf = NULL;
-	req->len = 0;
-	req->cb = ka_done;
-	req->arg = ctrl;
-	req->internal = true;
-	req->retries = 0;
-	req->timeout_ms = ctrl->kato_ms;
+	/* Linux gives the keep-alive command a timeout of one KATO */
+	nvmf_host_req_prep(req, &ka_cmd, NULL, 0, ka_done, ctrl, true, ctrl->kato_ms);
 	ctrl->ka_inflight = true;
 	if (nvmf_host_queue_send(&ctrl->admin, req, ctrl->kato_ms) < 0)
 		ctrl->ka_inflight = false;
@@ -496,18 +477,13 @@ void nvmf_host_ka_start(struct nvmf_host_ctrl *ctrl)
 static void send_abort(struct nvmf_host_ctrl *ctrl, const struct nvmf_host_req *victim)
 {
 	struct nvmf_host_req *req = nvmf_host_tag_get(&ctrl->admin, false);
+	struct nvme_sqe c = { .opcode = nvme_admin_abort_cmd };
 
 	if (!req)
 		return;
-	memset(&req->cmd, 0, sizeof(req->cmd));
-	req->cmd.opcode = nvme_admin_abort_cmd;
-	req->cmd.cdw10 = victim->q->qid | ((uint32_t)victim->tag << 16);
-	req->buf = NULL;
-	req->len = 0;
-	req->cb = NULL;
-	req->internal = true;
-	req->retries = 0;
-	req->timeout_ms = ctrl->opts.admin_timeout_ms;
+	/* Abort: SQID in cdw10 15:0, CID in 31:16 (NVMe Base 2.0c 5.1) */
+	c.cdw10 = victim->q->qid | ((uint32_t)victim->tag << 16);
+	nvmf_host_req_prep(req, &c, NULL, 0, NULL, NULL, true, ctrl->opts.admin_timeout_ms);
 	nvmf_host_queue_send(&ctrl->admin, req, ctrl->opts.admin_timeout_ms);
 }
 
@@ -548,8 +524,9 @@ static void fail_pending(struct nvmf_host_ctrl *ctrl, int err)
 
 static void ctrl_timer_fn(struct nvmf_timer *t)
 {
-	struct nvmf_host_ctrl *ctrl = (struct nvmf_host_ctrl *)((char *)t -
-							       offsetof(struct nvmf_host_ctrl, timeout_timer));
+	struct nvmf_host_ctrl *ctrl =
+		(struct nvmf_host_ctrl *)((char *)t -
+					  offsetof(struct nvmf_host_ctrl, timeout_timer));
 	int state = atomic_load(&ctrl->state);
 	uint64_t now = nvmf_now_ns();
 	bool expired = false;
@@ -653,8 +630,8 @@ static int setup_io_queues(struct nvmf_host_ctrl *ctrl)
 	ret = admin_cmd(ctrl, &c, NULL, 0, &cqe);
 	if (ret)
 		return ret;
-	granted = (cqe.result.dw0 & 0xffff) < (cqe.result.dw0 >> 16) ? (cqe.result.dw0 & 0xffff) :
-									  (cqe.result.dw0 >> 16);
+	granted = (cqe.result.dw0 & 0xffff) < (cqe.result.dw0 >> 16) ? (cqe.result.dw0 & 0xffff)
+								     : (cqe.result.dw0 >> 16);
 	if (granted + 1 < want)
 		want = granted + 1;
 	/* queue size: ours, capped by CAP.MQES + 1 and MAXCMD, as the Linux host does */
@@ -739,8 +716,8 @@ static int associate(struct nvmf_host_ctrl *ctrl)
 	memset(&c, 0, sizeof(c));
 	c.opcode = nvme_admin_set_features;
 	c.cdw10 = NVME_FEAT_ASYNC_EVENT;
-	c.cdw11 = ctrl->id.oaes & (NVME_AEN_CFG_NS_ATTR | NVME_AEN_CFG_ANA_CHANGE |
-				   NVME_AEN_CFG_DISC_CHANGE);
+	c.cdw11 = ctrl->id.oaes &
+		  (NVME_AEN_CFG_NS_ATTR | NVME_AEN_CFG_ANA_CHANGE | NVME_AEN_CFG_DISC_CHANGE);
 	if (c.cdw11)
 		admin_cmd(ctrl, &c, NULL, 0, NULL); /* optional: a refusal is not fatal */
 	ctrl->last_completion_ns = nvmf_now_ns();
@@ -794,8 +771,9 @@ static void reconnect(struct nvmf_host_ctrl *ctrl)
 
 static void reconnect_timer_fn(struct nvmf_timer *t)
 {
-	struct nvmf_host_ctrl *ctrl = (struct nvmf_host_ctrl *)((char *)t -
-							       offsetof(struct nvmf_host_ctrl, reconnect_timer));
+	struct nvmf_host_ctrl *ctrl =
+		(struct nvmf_host_ctrl *)((char *)t -
+					  offsetof(struct nvmf_host_ctrl, reconnect_timer));
 
 	/* not from the timer callback itself: deferred work is the place for nested waits */
 	ctrl->reset_queued = true;
@@ -804,8 +782,8 @@ static void reconnect_timer_fn(struct nvmf_timer *t)
 
 static void reset_work_fn(struct nvmf_deferred *d)
 {
-	struct nvmf_host_ctrl *ctrl = (struct nvmf_host_ctrl *)((char *)d -
-							       offsetof(struct nvmf_host_ctrl, reset_work));
+	struct nvmf_host_ctrl *ctrl =
+		(struct nvmf_host_ctrl *)((char *)d - offsetof(struct nvmf_host_ctrl, reset_work));
 	int state = atomic_load(&ctrl->state);
 
 	ctrl->reset_queued = false;
@@ -815,7 +793,8 @@ static void reset_work_fn(struct nvmf_deferred *d)
 			return;
 		if (ctrl->opts.ctrl_loss_tmo_s >= 0 && !ctrl->loss_deadline_ns)
 			ctrl->loss_deadline_ns =
-				nvmf_now_ns() + (uint64_t)ctrl->opts.ctrl_loss_tmo_s * 1000000000ull;
+				nvmf_now_ns() +
+				(uint64_t)ctrl->opts.ctrl_loss_tmo_s * 1000000000ull;
 		if (ctrl->opts.fast_io_fail_tmo_s >= 0 && !ctrl->fail_io_deadline_ns)
 			ctrl->fail_io_deadline_ns =
 				nvmf_now_ns() +
@@ -878,14 +857,9 @@ static void resubmit_pending(struct nvmf_host_ctrl *ctrl)
 		ctrl->pending = p->next;
 		if (!ctrl->pending)
 			ctrl->pending_tail = &ctrl->pending;
-		req->cmd = p->cmd;
-		req->buf = p->buf;
-		req->len = p->len;
-		req->cb = p->cb;
-		req->arg = p->arg;
-		req->internal = false;
+		nvmf_host_req_prep(req, &p->cmd, p->buf, p->len, p->cb, p->arg, false,
+				   p->timeout_ms);
 		req->retries = (uint8_t)p->retries;
-		req->timeout_ms = p->timeout_ms;
 		if (nvmf_host_queue_send(q, req, p->timeout_ms) < 0 && p->cb)
 			p->cb(p->arg, -ENOLINK, NULL);
 		free(p);
@@ -1010,7 +984,9 @@ static int ctrl_init(struct nvmf_host_ctrl *ctrl, const struct nvmf_host_opts *o
 		 opts->subnqn && *opts->subnqn ? opts->subnqn : NVME_DISC_SUBSYS_NAME);
 	disc = !strcmp(ctrl->subnqn, NVME_DISC_SUBSYS_NAME);
 	snprintf(ctrl->trsvcid, sizeof(ctrl->trsvcid), "%s",
-		 opts->trsvcid && *opts->trsvcid ? opts->trsvcid : disc ? "8009" : "4420");
+		 opts->trsvcid && *opts->trsvcid ? opts->trsvcid
+		 : disc				 ? "8009"
+						 : "4420");
 	host_identity(ctrl);
 	/* Linux defaults: KATO 5 s (none for discovery), reconnect 10 s, loss 600 s */
 	if (!opts->kato_ms)
@@ -1159,7 +1135,8 @@ static int do_delete(struct nvmf_host_ctrl *ctrl)
 		uint64_t cc = 0;
 
 		if (!prop_get(ctrl, NVME_REG_CC, false, &cc) &&
-		    !prop_set(ctrl, NVME_REG_CC, ((uint32_t)cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL))
+		    !prop_set(ctrl, NVME_REG_CC,
+			      ((uint32_t)cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL))
 			wait_csts(ctrl, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_CMPLT);
 	}
 	teardown(ctrl);

@@ -25,6 +25,31 @@ struct nvmf_host_req *nvmf_host_tag_get(struct nvmf_host_queue *q, bool reserved
 struct nvmf_host_req *nvmf_host_tag_get_fixed(struct nvmf_host_queue *q, uint16_t tag);
 
 /**
+ * nvmf_host_req_prep() - fill a request taken with nvmf_host_tag_get*() before sending it
+ * @req: request
+ * @cmd: SQE to send (copied; the CID and data pointer are set when sent)
+ * @buf: data buffer or NULL, @len bytes
+ * @len: bytes
+ * @cb: completion callback (NULL: none)
+ * @arg: its argument
+ * @internal: library-owned: never parked or retried across a reset
+ * @timeout_ms: command timeout, also used when it is resent after a reset
+ */
+static inline void nvmf_host_req_prep(struct nvmf_host_req *req, const struct nvme_sqe *cmd,
+				      void *buf, uint32_t len, nvmf_host_cb cb, void *arg,
+				      bool internal, unsigned int timeout_ms)
+{
+	req->cmd = *cmd;
+	req->buf = buf;
+	req->len = len;
+	req->cb = cb;
+	req->arg = arg;
+	req->internal = internal;
+	req->retries = 0;
+	req->timeout_ms = timeout_ms;
+}
+
+/**
  * nvmf_host_queue_send() - hand a prepared request to the transport
  * @q: queue
  * @req: request with cmd/buf/len/cb/arg set
@@ -36,8 +61,8 @@ int nvmf_host_queue_send(struct nvmf_host_queue *q, struct nvmf_host_req *req,
 			 unsigned int timeout_ms);
 
 /** nvmf_host_park() - keep a user command until the controller is LIVE. 0 or -ENOMEM. */
-int nvmf_host_park(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct nvme_sqe *cmd,
-		   void *buf, uint32_t len, unsigned int timeout_ms, unsigned int retries,
-		   bool timed_out, nvmf_host_cb cb, void *arg);
+int nvmf_host_park(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct nvme_sqe *cmd, void *buf,
+		   uint32_t len, unsigned int timeout_ms, unsigned int retries, bool timed_out,
+		   nvmf_host_cb cb, void *arg);
 
 #endif
