@@ -14,7 +14,7 @@ INTEROP_PKGS = qemu-system-x86 busybox-static nvme-cli fio socat e2fsprogs util-
                cpio xz-utils kmod uuid-runtime
 
 .PHONY: all build run deps deps-interop test test-unit test-integration test-cli test-asan test-tsan \
-        fuzz interop format format-check bench clean
+        fuzz interop interop-host format format-check bench clean
 
 all: build
 
@@ -89,6 +89,10 @@ interop: build deps-interop
 	bash tests/interop/run.sh --kernel $(INTEROP_KERNELS) \
 	  --target-cmd "./$(BUILD)/nvmf-tgt --default var/interop-target"
 
+# Our host library against the Linux kernel's nvmet-tcp in a QEMU guest (one guest per kernel)
+interop-host: build deps-interop
+	bash tests/interop/host-linux.sh --kernel $(INTEROP_KERNELS) ./$(BUILD)/tests/host/test_host_linux
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -99,7 +103,8 @@ format-check: deps
 	echo "format-check: ok"
 
 # interop runs last: its closing line, "interop: N passed, M failed", ends the output
-test: build format-check test-unit test-integration test-cli test-asan test-tsan fuzz interop
+test: build format-check test-unit test-integration test-cli test-asan test-tsan fuzz interop-host \
+      interop
 
 # Not part of make test: prints numbers (BENCH_SECONDS per run, default 10).
 bench: build

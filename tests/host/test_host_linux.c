@@ -12,22 +12,28 @@
  *
  * Cases: the discovery log on both ports (header first, then the entries, as nvme-cli reads
  * it); connect, Identify Controller/Namespace, the active namespace list, polled and
- * threaded; I/O read back byte for byte at 4 KiB (in-capsule), 128 KiB and 1 MiB (R2T),
- * Flush, Write Zeroes, an LBA out of range; keep-alive with KATO 2 s across 3 x KATO of
- * idleness, and the control that shows nvmet does drop a host that stays silent; a reset
- * with 32 writes in flight, each completing once and successfully.
+ * threaded; I/O read back byte for byte at 4 KiB (in-capsule), 128 KiB and 1 MiB (R2T), with
+ * and without header and data digests, Flush, Write Zeroes, a read past the end; keep-alive
+ * with KATO 2 s across 3 x KATO of idleness, and the control that shows nvmet does drop a
+ * host that stays silent; a reset with 32 writes in flight, each completing once and
+ * successfully.
  *
- * nvmet facts the cases rely on (drivers/nvme/target): a port's discovery log lists the
- * subsystems linked to that port, with that port's own TRSVCID (discovery.c,
- * nvmet_format_discovery_entry()); the guest's nvmet listens on 4420 and 8009, so the
- * entries say "4420" and "8009" whatever host ports QEMU forwards to them. Set Features
- * KATO is rounded up to whole seconds (DIV_ROUND_UP(kato, 1000)) and Get Features KATO
- * reports kato * 1000. A file namespace zeroes through fallocate(FALLOC_FL_ZERO_RANGE),
- * which ramfs (where linux-target.sh keeps the namespace) does not have: Write Zeroes then
- * fails with -EOPNOTSUPP mapped by errno_to_nvme_status() to Linux's ONCS_NOT_SUPPORTED
- * (0x183, 6.1) or Invalid Opcode (later kernels), with DNR; and nvmet_set_error() sets the
- * More bit on every error status.
+ * nvmet facts the cases rely on (drivers/nvme/target):
+ * - A port's discovery log lists the subsystems linked to that port with that port's own
+ *   TRSVCID (discovery.c, nvmet_format_discovery_entry()), after an entry for the current
+ *   discovery subsystem (subtype 3). The guest's nvmet listens on 4420 and 8009, so the
+ *   entries say "4420" or "8009" whatever host ports QEMU forwards to them.
+ * - The Connect's KATO is rounded up to whole seconds (DIV_ROUND_UP(kato, 1000)) and Get
+ *   Features KATO reports kato * 1000.
+ * - nvmet_set_error() sets the More bit on every error status.
+ * - A file namespace zeroes with fallocate(FALLOC_FL_ZERO_RANGE), which ramfs (where
+ *   linux-target.sh keeps the namespace) lacks: Write Zeroes fails with -EOPNOTSUPP mapped
+ *   by errno_to_nvme_status() to Linux's ONCS_NOT_SUPPORTED (0x183, 6.1) or Invalid Opcode
+ *   (6.12), with DNR.
+ * - A file namespace checks reads against the byte size and answers -ENOSPC: Capacity
+ *   Exceeded, not LBA Out of Range (io-cmd-file.c, nvmet_file_execute_io()).
  */
+#include "host/ctrl.h"
 #include "host/host-internal.h"
 
 #include <arpa/inet.h>
@@ -44,6 +50,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "host_test_util.h"
 
 #define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:6c1f0a3e-8d2b-4f57-9a41-3e5b7c9d0f12"
 #define DEFAULT_NQN "nqn.2014-08.org.nvmexpress:nvmf-default"
@@ -69,19 +77,6 @@ static struct {
 	const char *model;
 	const char *kernel;
 } tgt;
-
-static uint64_t now_ms(void)
-{
-	return nvmf_now_ns() / 1000000;
-}
-
-static void fill(uint8_t *buf, size_t len, uint32_t seed)
-{
-	for (size_t i = 0; i < len; i++) {
-		seed = seed * 1103515245u + 12345u;
-		buf[i] = (uint8_t)(seed >> 16);
-	}
-}
 
 static void *zalloc_aligned(size_t len)
 {
@@ -236,6 +231,7 @@ static void discover(bool disc_port, const char *want_trsvcid)
 	assert_int_equal(nvmf_host_ctrl_get_state(ctrl), NVMF_CTRL_LIVE);
 	assert_int_equal(nvmf_host_ctrl_nr_io_queues(ctrl), 0);
 	id = nvmf_host_ctrl_id(ctrl);
+	assert_int_equal(id->cntrltype, NVME_CTRL_TYPE_DISC);
 	field_str(s, sizeof(s), id->subnqn, sizeof(id->subnqn));
 	assert_string_equal(s, NVME_DISC_SUBSYS_NAME);
 	/* nvmet's discovery controllers report no keep-alive unless asked: none was */
@@ -450,14 +446,40 @@ static void test_io_verify(void **state)
 		assert_memory_equal(rbuf, buf, 64 * 1024);
 	}
 
-	/* past the end: LBA Out of Range, DNR, and More (an Error Information log entry) */
+	/*
+	 * Past the end. nvmet's file backend checks the byte range, not the LBA range, and
+	 * answers -ENOSPC through errno_to_nvme_status(): Capacity Exceeded, not the LBA Out
+	 * of Range the NVM Command Set asks for (io-cmd-file.c, nvmet_file_execute_io()).
+	 */
 	assert_int_equal(nvmf_host_read(ctrl, NSID, nsze, 1, rbuf),
-			 NVME_SC_LBA_RANGE | NVME_STATUS_DNR | NVMET_MORE);
+			 NVME_SC_CAP_EXCEEDED | NVME_STATUS_DNR | NVMET_MORE);
 	/* and the controller goes on */
 	assert_int_equal(nvmf_host_ctrl_get_state(ctrl), NVMF_CTRL_LIVE);
 	roundtrip(ctrl, 100, 4096, 99);
 	free(buf);
 	free(rbuf);
+	nvmf_host_ctrl_delete(ctrl);
+}
+
+/*
+ * Header and data digests (NVMe/TCP 1.0c 3.6.2.2): the connect succeeds only if nvmet's
+ * ICResp grants both (the library refuses any other answer), and the data reads back.
+ */
+static void test_io_digests(void **state)
+{
+	struct nvmf_host_opts o;
+	struct nvmf_host_ctrl *ctrl = NULL;
+	int ret;
+
+	(void)state;
+	opts_init(&o, false, tgt.nqn, true);
+	o.hdgst = o.ddgst = true;
+	ret = nvmf_host_ctrl_connect(&o, &ctrl);
+	if (ret)
+		fail_msg("connect with digests: %d", ret);
+	roundtrip(ctrl, 600, 4096, 51);
+	roundtrip(ctrl, 700, 128 * 1024, 52);
+	roundtrip(ctrl, 1000, 1024 * 1024, 53);
 	nvmf_host_ctrl_delete(ctrl);
 }
 
@@ -571,18 +593,28 @@ static void test_keep_alive_silent_host_dropped(void **state)
  * Reset under I/O
  */
 
-struct io_ctx {
+struct async_ctx {
 	_Atomic int calls;
 	_Atomic int status;
 };
 
-static void io_cb(void *arg, int status, const struct nvme_cqe *cqe)
+static void async_cb(void *arg, int status, const struct nvme_cqe *cqe)
 {
-	struct io_ctx *c = arg;
+	struct async_ctx *c = arg;
 
 	(void)cqe;
 	atomic_store(&c->status, status);
 	atomic_fetch_add(&c->calls, 1);
+}
+
+/* Commands the transport holds on the I/O queues (run on the reactor thread) */
+static int io_in_flight(struct nvmf_host_ctrl *ctrl)
+{
+	int n = 0;
+
+	for (unsigned int q = 1; q <= ctrl->nr_io_queues; q++)
+		n += (int)ctrl->ioq[q]->nr_sent;
+	return n;
 }
 
 /*
@@ -596,13 +628,13 @@ static void test_reset_under_io(void **state)
 	enum { NR = 32 };
 	static const uint32_t sizes[] = { 4096, 65536, 131072 };
 	struct states st = { 0 };
-	struct io_ctx c[NR];
+	struct async_ctx c[NR];
 	uint8_t *w[NR];
 	struct nvmf_host_ctrl *ctrl;
 	unsigned int nq;
 	uint8_t shift;
 	uint64_t deadline;
-	int base, done_before = 0;
+	int base, done_before = 0, in_flight;
 	bool all;
 
 	(void)state;
@@ -623,18 +655,21 @@ static void test_reset_under_io(void **state)
 		cmd.cdw11 = (uint32_t)(slba >> 32);
 		cmd.cdw12 = (len >> shift) - 1;
 		assert_int_equal(nvmf_host_submit_io(ctrl, (uint16_t)(1 + i % nq), &cmd, w[i], len,
-						     io_cb, &c[i]),
+						     async_cb, &c[i]),
 				 0);
 	}
 	/* the first completions in, the rest on the wire: reset now */
 	deadline = now_ms() + 5000;
 	while (!atomic_load(&c[0].calls) && now_ms() < deadline)
 		usleep(1000);
+	in_flight = nvmf_host_call(ctrl, io_in_flight);
 	assert_int_equal(nvmf_host_ctrl_reset(ctrl), 0);
 	for (int i = 0; i < NR; i++)
 		done_before += atomic_load(&c[i].calls) > 0;
-	print_message("  reset with %d of %d writes completed\n", done_before, NR);
+	print_message("  reset with %d of %d writes on the wire, %d completed\n", in_flight, NR,
+		      done_before);
 	/* else nothing was cut off by the reset, and the case proves nothing */
+	assert_true(in_flight > 0);
 	assert_true(done_before < NR);
 
 	deadline = now_ms() + 60000;
@@ -678,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_connect_identify_polled),
 		cmocka_unit_test(test_connect_identify_threaded),
 		cmocka_unit_test(test_io_verify),
+		cmocka_unit_test(test_io_digests),
 		cmocka_unit_test(test_keep_alive),
 		cmocka_unit_test(test_keep_alive_silent_host_dropped),
 		cmocka_unit_test(test_reset_under_io),
