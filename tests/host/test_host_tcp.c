@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,6 +456,230 @@ static bool saw(const struct states *s, enum nvmf_host_ctrl_state from,
 }
 
 /*
+ * A reset under load, as an application sees it: the commands it cut off are parked and
+ * sent again on the next association, so each completes once, successfully.
+ */
+#define RIO_NR 64
+
+struct rio;
+
+struct rio_req {
+	struct rio *r;
+	uint8_t *buf;
+	uint32_t len;
+	uint64_t slba;
+	int calls;
+	int status;
+};
+
+/* Written on the controller's thread (callbacks), read by the test under @lock. */
+struct rio {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct states st;
+	int done;	     /* write callbacks so far */
+	int done_at_connect; /* ... when the controller went RESETTING -> CONNECTING: the
+			      * teardown was over, later ones came from the next association */
+	bool live_again;     /* CONNECTING -> LIVE after that */
+	uint64_t last_ms;    /* time of the last write callback */
+	struct rio_req req[RIO_NR];
+};
+
+static void rio_state_cb(struct nvmf_host_ctrl *ctrl, enum nvmf_host_ctrl_state old,
+			 enum nvmf_host_ctrl_state state, void *arg)
+{
+	struct rio *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	state_cb(ctrl, old, state, &r->st);
+	if (old == NVMF_CTRL_RESETTING && state == NVMF_CTRL_CONNECTING)
+		r->done_at_connect = r->done;
+	if (old == NVMF_CTRL_CONNECTING && state == NVMF_CTRL_LIVE && r->done_at_connect >= 0)
+		r->live_again = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void rio_cb(void *arg, int status, const struct nvme_cqe *cqe)
+{
+	struct rio_req *q = arg;
+	struct rio *r = q->r;
+
+	(void)cqe;
+	pthread_mutex_lock(&r->lock);
+	q->calls++;
+	q->status = status;
+	r->done++;
+	r->last_ms = now_ms();
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* The index of the first transition @from -> @to at or after @start, else -1. */
+static int find_transition(const struct states *s, int start, enum nvmf_host_ctrl_state from,
+			   enum nvmf_host_ctrl_state to)
+{
+	for (int i = start; i < s->n; i++)
+		if (s->from[i] == from && s->to[i] == to)
+			return i;
+	return -1;
+}
+
+/*
+ * One round of test_reset_under_io, patterns from @seed. Return: the writes the reset cut
+ * off (their callbacks came after the teardown, so from the next association).
+ */
+static int rio_round(struct nvmf_host_ctrl *ctrl, struct rio *r, uint32_t seed)
+{
+	static const uint32_t sizes[] = { 4096, 131072, 8192, 65536, 16384, 32768 };
+	uint16_t cntlid = nvmf_host_ctrl_cntlid(ctrl);
+	struct io_ctx got[RIO_NR];
+	struct states st;
+	uint64_t deadline;
+	int st0, rs, cn, lv, done, done_at_connect;
+
+	pthread_mutex_lock(&r->lock);
+	st0 = r->st.n;
+	r->done = 0;
+	r->done_at_connect = -1;
+	r->live_again = false;
+	pthread_mutex_unlock(&r->lock);
+	for (int i = 0; i < RIO_NR; i++) {
+		struct rio_req *q = &r->req[i];
+
+		*q = (struct rio_req){ .r = r,
+				       .len = sizes[i % 6],
+				       /* 256 blocks of 512 bytes apart: 128 KiB, no overlap */
+				       .slba = 60000 + (uint64_t)i * 256 };
+		q->buf = malloc(q->len);
+		assert_non_null(q->buf);
+		fill(q->buf, q->len, seed + (uint32_t)i);
+	}
+	for (int i = 0; i < RIO_NR; i++) {
+		struct rio_req *q = &r->req[i];
+		struct nvme_sqe c;
+
+		rw_sqe(&c, nvme_cmd_write, q->slba, q->len);
+		assert_int_equal(
+			nvmf_host_submit_io(ctrl, 1 + i % 2, &c, q->buf, q->len, rio_cb, q), 0);
+	}
+	assert_int_equal(nvmf_host_ctrl_reset(ctrl), 0);
+
+	/* every callback, and the controller LIVE again */
+	deadline = now_ms() + 30000;
+	pthread_mutex_lock(&r->lock);
+	while ((r->done < RIO_NR || !r->live_again) && now_ms() < deadline) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+	}
+	done = r->done;
+	pthread_mutex_unlock(&r->lock);
+	assert_int_equal(done, RIO_NR);
+
+	/* exactly once: nothing more arrives for 1 s after the last callback */
+	for (;;) {
+		uint64_t last, now = now_ms();
+
+		pthread_mutex_lock(&r->lock);
+		last = r->last_ms;
+		pthread_mutex_unlock(&r->lock);
+		if (now >= last + 1000)
+			break;
+		usleep((useconds_t)(last + 1000 - now) * 1000);
+	}
+	/* a snapshot, so that no assertion leaves the lock held */
+	pthread_mutex_lock(&r->lock);
+	done = r->done;
+	done_at_connect = r->done_at_connect;
+	st = r->st;
+	for (int i = 0; i < RIO_NR; i++)
+		got[i] = (struct io_ctx){ .calls = r->req[i].calls, .status = r->req[i].status };
+	pthread_mutex_unlock(&r->lock);
+	assert_int_equal(done, RIO_NR);
+	for (int i = 0; i < RIO_NR; i++) {
+		if (got[i].calls != 1 || got[i].status != 0)
+			fail_msg("write %d (%u bytes at LBA %llu): %d callbacks, status %d", i,
+				 r->req[i].len, (unsigned long long)r->req[i].slba, got[i].calls,
+				 got[i].status);
+	}
+	/* LIVE -> RESETTING -> CONNECTING (-> CONNECTING if a reconnect fails) -> LIVE */
+	rs = find_transition(&st, st0, NVMF_CTRL_LIVE, NVMF_CTRL_RESETTING);
+	assert_true(rs >= 0);
+	cn = find_transition(&st, rs + 1, NVMF_CTRL_RESETTING, NVMF_CTRL_CONNECTING);
+	assert_true(cn > rs);
+	lv = find_transition(&st, cn + 1, NVMF_CTRL_CONNECTING, NVMF_CTRL_LIVE);
+	assert_true(lv > cn);
+	assert_int_equal(st.to[st.n - 1], NVMF_CTRL_LIVE);
+	assert_int_equal(nvmf_host_ctrl_get_state(ctrl), NVMF_CTRL_LIVE);
+	assert_int_not_equal(nvmf_host_ctrl_cntlid(ctrl), cntlid);
+	assert_int_equal(nvmf_host_ctrl_nr_io_queues(ctrl), 2);
+
+	for (int i = 0; i < RIO_NR; i++) {
+		struct rio_req *q = &r->req[i];
+		uint8_t *rbuf = malloc(q->len + GUARD);
+
+		assert_non_null(rbuf);
+		memset(rbuf, 0x5a, q->len + GUARD);
+		assert_int_equal(nvmf_host_read(ctrl, 1, q->slba, q->len / 512, rbuf), 0);
+		if (memcmp(rbuf, q->buf, q->len))
+			fail_msg("write %d (%u bytes at LBA %llu) does not read back", i, q->len,
+				 (unsigned long long)q->slba);
+		for (unsigned int g = 0; g < GUARD; g++)
+			assert_int_equal(rbuf[q->len + g], 0x5a);
+		free(rbuf);
+		free(q->buf);
+		q->buf = NULL;
+	}
+	return RIO_NR - done_at_connect;
+}
+
+/*
+ * 64 writes of 4 KiB .. 128 KiB (in-capsule and through R2T) with known patterns to
+ * distinct LBAs, on the two I/O queues of a threaded controller, then nvmf_host_ctrl_reset()
+ * while they are in flight: every callback runs exactly once (nothing more for 1 s after the
+ * last), all with status 0; the controller goes LIVE -> RESETTING -> CONNECTING -> LIVE
+ * with a new controller ID; every pattern reads back byte for byte.
+ *
+ * The reset reaches the controller's thread after the 64 submissions (messages are FIFO),
+ * but the writes may all have completed by then if this thread was descheduled in between;
+ * such a round proves nothing, so it is run again (new patterns), up to 5 rounds.
+ */
+static void test_reset_under_io(void **state)
+{
+	struct daemon *d = *state;
+	struct nvmf_host_opts o;
+	struct nvmf_host_ctrl *ctrl = NULL;
+	struct rio *r = calloc(1, sizeof(*r));
+	int cut = 0;
+
+	assert_non_null(r);
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	host_opts(&o, d->port, true, true);
+	o.threaded = true;
+	o.queue_size = 128; /* 32 writes per queue: no -EAGAIN */
+	o.reconnect_delay_s = 1;
+	o.state_cb = rio_state_cb;
+	o.cb_arg = r;
+	assert_int_equal(nvmf_host_ctrl_connect(&o, &ctrl), 0);
+	assert_int_equal(nvmf_host_ctrl_get_state(ctrl), NVMF_CTRL_LIVE);
+	assert_int_equal(nvmf_host_ctrl_nr_io_queues(ctrl), 2);
+	for (int round = 0; round < 5 && !cut; round++) {
+		cut = rio_round(ctrl, r, 5000 + (uint32_t)round * RIO_NR);
+		fprintf(stderr, "reset_under_io: round %d: the reset cut off %d of %d writes\n",
+			round + 1, cut, RIO_NR);
+	}
+	assert_true(cut > 0);
+	nvmf_host_ctrl_delete(ctrl);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+/*
  * The daemon is stopped (SIGSTOP) with commands on the wire (reads, in-capsule writes, and
  * writes waiting for R2Ts that will never come), then killed: each command completes exactly
  * once, with -ENOLINK (after fast_io_fail_tmo: the core holds them for a reconnect first),
@@ -551,7 +776,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_keep_alive_idle), cmocka_unit_test(test_io_nodigest),
 		cmocka_unit_test(test_io_hdgst),	cmocka_unit_test(test_io_ddgst),
 		cmocka_unit_test(test_io_digests),	cmocka_unit_test(test_io_digests_threaded),
-		cmocka_unit_test(test_io_async_batch),
+		cmocka_unit_test(test_io_async_batch),	cmocka_unit_test(test_reset_under_io),
 	};
 	const struct CMUnitTest kill_tests[] = {
 		cmocka_unit_test(test_daemon_killed),
