@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# CLI tests: every `nvmf` subcommand against the real nvmf-tgt daemon on 127.0.0.1 (free
-# ports chosen at run time, never 4420/8009), and the in-process loop transport.
+# CLI tests: every `nvmf` subcommand, in two passes of the same checks: over NVMe/TCP against
+# the real nvmf-tgt daemon on 127.0.0.1 (free ports chosen at run time, never 4420/8009), and
+# over the loop transport (--transport loop --loop-config), where each `nvmf` process builds
+# the in-process target of a config whose namespaces are files in the work directory, so
+# that what one invocation writes, the next one reads back.
 # Usage: tests/cli/run.sh BUILD_DIR
 # Each check asserts an observable outcome: an exit status, a field of the -o json output
 # (parsed by python3's json module), bytes read back (cmp), a status name on stderr.
 # The last line is always "cli: N passed, M failed"; the exit status is non-zero on failure.
-# NVMF_CLI_KEEP=1 keeps the work directory (configs, daemon log, outputs).
+# NVMF_CLI_KEEP=1 keeps the work directory (configs, daemon log, loop images, outputs).
 set -uo pipefail
 
 build=${1:?usage: run.sh BUILD_DIR}
@@ -145,7 +148,35 @@ cat >"$work/tgt.json" <<EOF
 }
 EOF
 
+# The loop pass: the daemon's namespace geometry, file-backed (the files are created on first
+# use and keep the data from one `nvmf` invocation to the next).
 cat >"$work/loop.json" <<EOF
+{
+  "hosts": [],
+  "ports": [
+    { "portid": 1,
+      "addr": { "trtype": "loop", "adrfam": "", "traddr": "", "trsvcid": "",
+                "treq": "not specified" },
+      "subsystems": ["$LOOP_NQN"], "referrals": [], "param": {} }
+  ],
+  "subsystems": [
+    { "nqn": "$LOOP_NQN",
+      "attr": { "allow_any_host": "1", "serial": "$LOOP_SERIAL", "model": "nvmf-cli-loop" },
+      "allowed_hosts": [],
+      "namespaces": [
+        { "nsid": 1, "enable": 1,
+          "device": { "path": "$work/loop.img", "nvmf_size": "64M" } },
+        { "nsid": 2, "enable": 1,
+          "device": { "path": "$work/loop2.img", "nvmf_size": "16M",
+                      "nvmf_block_size": 4096 } }
+      ] }
+  ],
+  "nvmf": { "reactors": 1 }
+}
+EOF
+
+# By contrast, a mem namespace over loop lives and dies with its process.
+cat >"$work/loop-mem.json" <<EOF
 {
   "hosts": [],
   "ports": [
@@ -183,9 +214,10 @@ if ! grep -q "nvmf-tgt ready" "$work/tgt.log"; then
 fi
 
 # Long forms work in every subcommand; the short letters only where the subcommand does not
-# use them (see `nvmf read --help`).
-C=(--traddr 127.0.0.1 --trsvcid "$io_port" --nqn "$NQN")
+# use them (see `nvmf read --help`). C is the connection of the pass being run.
+TCP=(--traddr 127.0.0.1 --trsvcid "$io_port" --nqn "$NQN")
 L=(--transport loop --loop-config "$work/loop.json")
+C=("${TCP[@]}")
 
 # --- help, version, usage errors -----------------------------------------------------------
 
@@ -228,304 +260,350 @@ if run "discover --raw" 0 "$N" discover -a 127.0.0.1 -s "$disc_port" --raw "$wor
 	if [ "$size" -ge 2048 ] && [ $((size % 1024)) -eq 0 ]; then ok "discover --raw: header + records"; else bad "discover --raw: $size bytes"; fi
 fi
 
-# --- identify ------------------------------------------------------------------------------
+# --- every subcommand, once per transport --------------------------------------------------
+#
+# subcommand_checks: over the connection in C, to subsystem $nqn (serial $serial, model
+# $model; namespace 1: 64 MiB of 512-byte blocks, namespace 2: 16 MiB of 4 KiB blocks).
+# $mode is tcp or loop; $P starts the name of every check.
+subcommand_checks() {
+	local writes_before='' reads_before='' size iops rc conn_pid nobody closed
 
-if run "id-ctrl" 0 "$N" id-ctrl "${C[@]}"; then
-	grep_out "id-ctrl: vid line" '^vid       : '
-	grep_out "id-ctrl: serial" "^sn        : $SERIAL"
-	grep_out "id-ctrl: subnqn" "^subnqn    : $NQN\$"
-fi
-if run "id-ctrl -o json" 0 "$N" id-ctrl "${C[@]}" -o json; then
-	check "id-ctrl json: sn, mn, subnqn, cntrltype, nn" \
-		"d['sn'].strip() == '$SERIAL' and d['mn'].strip() == 'nvmf-cli-test' and d['subnqn'] == '$NQN' and d['cntrltype'] == 1 and d['nn'] >= 2 and isinstance(d['psds'], list)"
-fi
-if run "id-ctrl short connection flags" 0 "$N" id-ctrl -t tcp -a 127.0.0.1 -s "$io_port" -n "$NQN" -o json; then
-	check "id-ctrl -t -a -s -n" "d['sn'].strip() == '$SERIAL'"
-fi
-if run "id-ctrl --trid" 0 "$N" id-ctrl --trid "trtype:tcp adrfam:ipv4 traddr:127.0.0.1 trsvcid:$io_port subnqn:$NQN" -o json; then
-	check "id-ctrl --trid" "d['subnqn'] == '$NQN'"
-fi
-if run "id-ctrl digests" 0 "$N" id-ctrl "${C[@]}" -g -G -o json; then
-	check "id-ctrl with header and data digests" "d['sn'].strip() == '$SERIAL'"
-fi
-if run "id-ctrl -b" 0 "$N" id-ctrl "${C[@]}" -b; then
-	size=$(stat -c %s "$work/out")
-	if [ "$size" -eq 4096 ] && [ "$(dd if="$work/out" bs=1 skip=4 count=${#SERIAL} 2>/dev/null)" = "$SERIAL" ]; then
-		ok "id-ctrl -b: 4096 bytes, SN at offset 4"
+	# --- identify ----------------------------------------------------------------------
+
+	if run "${P}id-ctrl" 0 "$N" id-ctrl "${C[@]}"; then
+		grep_out "${P}id-ctrl: vid line" '^vid       : '
+		grep_out "${P}id-ctrl: serial" "^sn        : $serial"
+		grep_out "${P}id-ctrl: subnqn" "^subnqn    : $nqn\$"
+	fi
+	if run "${P}id-ctrl -o json" 0 "$N" id-ctrl "${C[@]}" -o json; then
+		check "${P}id-ctrl json: sn, mn, subnqn, cntrltype, nn" \
+			"d['sn'].strip() == '$serial' and d['mn'].strip() == '$model' and d['subnqn'] == '$nqn' and d['cntrltype'] == 1 and d['nn'] >= 2 and isinstance(d['psds'], list)"
+	fi
+	if [ "$mode" = tcp ]; then
+		if run "id-ctrl short connection flags" 0 "$N" id-ctrl -t tcp -a 127.0.0.1 -s "$io_port" -n "$nqn" -o json; then
+			check "id-ctrl -t -a -s -n" "d['sn'].strip() == '$serial'"
+		fi
+		if run "id-ctrl --trid" 0 "$N" id-ctrl --trid "trtype:tcp adrfam:ipv4 traddr:127.0.0.1 trsvcid:$io_port subnqn:$nqn" -o json; then
+			check "id-ctrl --trid" "d['subnqn'] == '$nqn'"
+		fi
+		if run "id-ctrl digests" 0 "$N" id-ctrl "${C[@]}" -g -G -o json; then
+			check "id-ctrl with header and data digests" "d['sn'].strip() == '$serial'"
+		fi
 	else
-		bad "id-ctrl -b: $size bytes"
+		if run "${P}id-ctrl short connection flags" 0 "$N" id-ctrl -t loop --loop-config "$work/loop.json" -n "$nqn" -o json; then
+			check "${P}id-ctrl -t loop -n" "d['sn'].strip() == '$serial'"
+		fi
+		if run "${P}id-ctrl --trid" 0 "$N" id-ctrl --trid "trtype:loop subnqn:$nqn" --loop-config "$work/loop.json" -o json; then
+			check "${P}id-ctrl --trid trtype:loop" "d['subnqn'] == '$nqn'"
+		fi
 	fi
-fi
-if run "id-ns -n 1 -o json" 0 "$N" id-ns "${C[@]}" -n 1 -o json; then
-	check "id-ns 1: 64 MiB of 512-byte blocks" \
-		"d['nsze'] == (64 << 20) // 512 and d['lbafs'][0]['ds'] == 9 and d['lbafs'][0]['in_use'] == 1"
-fi
-if run "id-ns -n 2 -o json" 0 "$N" id-ns "${C[@]}" -n 2 -o json; then
-	check "id-ns 2: 16 MiB of 4096-byte blocks" "d['nsze'] == (16 << 20) // 4096 and d['lbafs'][0]['ds'] == 12"
-fi
-if run "id-ns normal" 0 "$N" id-ns "${C[@]}" -n 1; then
-	grep_out "id-ns: nsze line and in-use LBA format" '^nsze    : 0x20000'
-	grep_out "id-ns: lbaf line" '^lbaf  0 : ms:0   lbads:9  rp:0 \(in use\)'
-fi
-if run "id-ns of an inactive NSID exits 1" 1 "$N" id-ns "${C[@]}" -n 99; then
-	grep_out "id-ns 99: NVMe status on stderr" '^NVMe status: [A-Z_]+: .*\(0x[0-9a-f]+\)$' "$work/err"
-fi
-if run "list-ns -o json" 0 "$N" list-ns "${C[@]}" -o json; then
-	check "list-ns: namespaces 1 and 2" "[e['nsid'] for e in d['nsid_list']] == [1, 2]"
-fi
-if run "list-ns" 0 "$N" list-ns "${C[@]}"; then
-	grep_out "list-ns normal" '^\[   1\]:0x2$'
-fi
-if run "ns-descs -o json" 0 "$N" ns-descs "${C[@]}" -n 1 -o json; then
-	check "ns-descs: an NGUID or UUID and the CSI" \
-		"{'csi'} <= {e['Type'] for e in d['ns-descs']} and ({'uuid', 'nguid'} & {e['Type'] for e in d['ns-descs']})"
-fi
-
-# --- log pages -----------------------------------------------------------------------------
-
-if run "smart-log -o json (before)" 0 "$N" smart-log "${C[@]}" -o json; then
-	check "smart-log json: fields" "'critical_warning' in d and 'data_units_written' in d and d['avail_spare'] <= 100"
-	writes_before=$(jget "d['host_write_commands']")
-	reads_before=$(jget "d['host_read_commands']")
-fi
-if run "smart-log" 0 "$N" smart-log "${C[@]}"; then
-	grep_out "smart-log: critical_warning line" '^critical_warning[[:space:]]+: 0$'
-	grep_out "smart-log: data_units_read line" '^data_units_read[[:space:]]+: [0-9]+'
-fi
-if run "smart-log -o binary" 0 "$N" smart-log "${C[@]}" -o binary; then
-	size=$(stat -c %s "$work/out")
-	if [ "$size" -eq 512 ]; then ok "smart-log -o binary: 512 bytes"; else bad "smart-log -o binary: $size bytes"; fi
-fi
-if run "error-log -o json" 0 "$N" error-log "${C[@]}" -o json; then
-	check "error-log json: a list of entries" "isinstance(d['errors'], list) and len(d['errors']) >= 1 and 'status_field' in d['errors'][0]"
-fi
-if run "error-log" 0 "$N" error-log "${C[@]}" -e 2; then
-	grep_out "error-log: entries header" '^Error Log Entries for device:.* entries:[12]$'
-fi
-if run "effects-log -o json" 0 "$N" effects-log "${C[@]}" -o json; then
-	check "effects-log json: Identify, Read, Write" \
-		"'ACS_6 (Identify)' in d[0]['admin_cmd_set'] and 'IOCS_2 (Read)' in d[0]['io_cmd_set'] and d[0]['io_cmd_set']['IOCS_1 (Write)'] & 1"
-fi
-if run "effects-log" 0 "$N" effects-log "${C[@]}"; then
-	grep_out "effects-log normal" '^ACS6 +\[Identify +\] 00000001'
-fi
-if run "get-log -b" 0 "$N" get-log "${C[@]}" -i 2 -l 512 -b; then
-	size=$(stat -c %s "$work/out")
-	if [ "$size" -eq 512 ]; then ok "get-log -i 2 -l 512 -b: 512 bytes"; else bad "get-log -b: $size bytes"; fi
-fi
-if run "get-log -o json" 0 "$N" get-log "${C[@]}" -i 2 -l 512 -o json; then
-	check "get-log json" "d['log_id'] == 2 and d['log_len'] == 512 and len(d['data']) == 1024"
-fi
-if run "get-log" 0 "$N" get-log "${C[@]}" --log-id 2 --log-len 64; then
-	grep_out "get-log normal: header and hex dump" '^Device:.* log-id:2 namespace-id:0xffffffff'
-fi
-run "get-log bad log-len exits 2" 2 "$N" get-log "${C[@]}" -i 2 -l 3 && ok "get-log bad log-len exits 2"
-
-# --- features ------------------------------------------------------------------------------
-
-if run "get-feature -f 7 -o json" 0 "$N" get-feature "${C[@]}" -f 7 -o json; then
-	check "get-feature 7: Number of Queues" "d['feature_id'] == 7 and d['name'] == 'Number of Queues' and d['sel'] == 'Current'"
-fi
-if run "get-feature -f 7 -H" 0 "$N" get-feature "${C[@]}" -f 7 -H; then
-	grep_out "get-feature normal" '^get-feature:0x07 \(Number of Queues\), Current value:'
-	grep_out "get-feature -H: decoded" 'Number of IO Submission Queues Allocated \(NSQA\): [0-9]+'
-fi
-if run "get-feature (all) -o json" 0 "$N" get-feature "${C[@]}" -o json; then
-	check "get-feature all: several features" "len(d) >= 3 and any(f['feature_id'] == 7 for f in d)"
-fi
-if run "set-feature async event config" 0 "$N" set-feature "${C[@]}" -f 0x0b --value 0x100; then
-	grep_out "set-feature output" '^set-feature:0x0b \(Async Event Configuration\), value:0x00000100'
-fi
-if run "set-feature -o json" 0 "$N" set-feature "${C[@]}" -f 0x0b --value 0x900 -o json; then
-	check "set-feature json" "d['feature_id'] == 11 and d['value'] == 0x900"
-fi
-run "set-feature without -f exits 2" 2 "$N" set-feature "${C[@]}" --value 1 && ok "set-feature without -f exits 2"
-if run "set-feature of an unknown feature exits 1" 1 "$N" set-feature "${C[@]}" -f 0x7e --value 1; then
-	grep_out "set-feature unknown: NVMe status" '^NVMe status: ' "$work/err"
-fi
-
-# --- passthru ------------------------------------------------------------------------------
-
-if run "admin-passthru identify" 0 "$N" admin-passthru "${C[@]}" -O 6 --cdw10 1 -l 4096 -r -b; then
-	if [ "$(dd if="$work/out" bs=1 skip=4 count=${#SERIAL} 2>/dev/null)" = "$SERIAL" ]; then
-		ok "admin-passthru identify: SN in the data"
-	else
-		bad "admin-passthru identify: no SN"
-	fi
-	grep_out "admin-passthru: success line" '^Admin Command Identify is Success and result: 0x' "$work/err"
-fi
-if run "admin-passthru invalid opcode exits 1" 1 "$N" admin-passthru "${C[@]}" -O 0xfe; then
-	grep_out "admin-passthru: INVALID_OPCODE" '^NVMe status: INVALID_OPCODE' "$work/err"
-fi
-head -c 512 /dev/urandom >"$work/pt.bin"
-if run "io-passthru write" 0 "$N" io-passthru "${C[@]}" --namespace-id 1 -O 1 --cdw10 3000 --cdw12 0 -l 512 -w --input-file "$work/pt.bin"; then
-	if run "io-passthru read" 0 "$N" io-passthru "${C[@]}" --namespace-id 1 -O 2 --cdw10 3000 --cdw12 0 -l 512 -r -b; then
-		if cmp -s "$work/out" "$work/pt.bin"; then ok "io-passthru: data read back"; else bad "io-passthru: data differs"; fi
-	fi
-fi
-
-# --- I/O -----------------------------------------------------------------------------------
-
-head -c 65536 /dev/urandom >"$work/data.bin"
-if run "write -d" 0 "$N" write "${C[@]}" --namespace-id 1 -s 1000 -z 65536 -d "$work/data.bin"; then
-	grep_out "write: Success" '^write: Success$' "$work/err"
-	if run "read -d" 0 "$N" read "${C[@]}" --namespace-id 1 -s 1000 -z 65536 -d "$work/read.bin"; then
-		if cmp -s "$work/data.bin" "$work/read.bin"; then ok "write + read: byte-identical"; else bad "write + read: data differs"; fi
-	fi
-fi
-if run "write from stdin" 0 "$N" write "${C[@]}" --namespace-id 2 -s 10 -c 1 -z 8192 <"$work/data.bin"; then
-	if run "read to stdout" 0 "$N" read "${C[@]}" --namespace-id 2 -s 10 -c 1 -z 8192; then
-		if cmp -s "$work/out" <(head -c 8192 "$work/data.bin"); then
-			ok "stdin/stdout, 4 KiB blocks: byte-identical"
+	if run "${P}id-ctrl -b" 0 "$N" id-ctrl "${C[@]}" -b; then
+		size=$(stat -c %s "$work/out")
+		if [ "$size" -eq 4096 ] && [ "$(dd if="$work/out" bs=1 skip=4 count=${#serial} 2>/dev/null)" = "$serial" ]; then
+			ok "${P}id-ctrl -b: 4096 bytes, SN at offset 4"
 		else
-			bad "stdin/stdout: data differs"
+			bad "${P}id-ctrl -b: $size bytes"
 		fi
 	fi
-fi
-if run "read -o json" 0 "$N" read "${C[@]}" --namespace-id 1 -s 1000 -z 512 -o json; then
-	check "read json: the data in hex" "bytes.fromhex(d['data']) == open('$work/data.bin', 'rb').read(512) and d['block_count'] == 0"
-fi
-if run "compare (match)" 0 "$N" compare "${C[@]}" --namespace-id 1 -s 1000 -z 65536 -d "$work/data.bin"; then
-	ok "compare of identical data exits 0"
-fi
-head -c 65536 /dev/urandom >"$work/other.bin"
-if run "compare (mismatch) exits 1" 1 "$N" compare "${C[@]}" --namespace-id 1 -s 1000 -z 65536 -d "$work/other.bin"; then
-	grep_out "compare mismatch: COMPARE_FAILED" '^NVMe status: COMPARE_FAILED.*\(0x[0-9a-f]+\)$' "$work/err"
-fi
-if run "flush" 0 "$N" flush "${C[@]}" --namespace-id 1; then
-	grep_out "flush: success" '^NVMe Flush: success$'
-fi
-if run "write-zeroes" 0 "$N" write-zeroes "${C[@]}" --namespace-id 1 -s 1000 -c 63; then
-	grep_out "write-zeroes: success" '^NVME Write Zeroes Success$'
-	if run "read after write-zeroes" 0 "$N" read "${C[@]}" --namespace-id 1 -s 1000 -z 32768; then
-		if cmp -s "$work/out" <(head -c 32768 /dev/zero); then ok "write-zeroes: zeroes read back"; else bad "write-zeroes: not zero"; fi
+	if run "${P}id-ns -n 1 -o json" 0 "$N" id-ns "${C[@]}" -n 1 -o json; then
+		check "${P}id-ns 1: 64 MiB of 512-byte blocks" \
+			"d['nsze'] == (64 << 20) // 512 and d['lbafs'][0]['ds'] == 9 and d['lbafs'][0]['in_use'] == 1"
 	fi
-fi
-if run "write before dsm" 0 "$N" write "${C[@]}" --namespace-id 1 -s 4000 -z 4096 -d "$work/data.bin"; then
-	if run "dsm deallocate" 0 "$N" dsm "${C[@]}" --namespace-id 1 --slbs 4000,5000 --blocks 8,8 --ad; then
-		grep_out "dsm: success" '^NVMe DSM: success$'
-		if run "read after dsm" 0 "$N" read "${C[@]}" --namespace-id 1 -s 4000 -z 4096; then
-			if cmp -s "$work/out" <(head -c 4096 /dev/zero); then ok "dsm: deallocated blocks read as zeroes (DLFEAT)"; else bad "dsm: data still there"; fi
+	if run "${P}id-ns -n 2 -o json" 0 "$N" id-ns "${C[@]}" -n 2 -o json; then
+		check "${P}id-ns 2: 16 MiB of 4096-byte blocks" "d['nsze'] == (16 << 20) // 4096 and d['lbafs'][0]['ds'] == 12"
+	fi
+	if run "${P}id-ns normal" 0 "$N" id-ns "${C[@]}" -n 1; then
+		grep_out "${P}id-ns: nsze line and in-use LBA format" '^nsze    : 0x20000'
+		grep_out "${P}id-ns: lbaf line" '^lbaf  0 : ms:0   lbads:9  rp:0 \(in use\)'
+	fi
+	if run "${P}id-ns of an inactive NSID exits 1" 1 "$N" id-ns "${C[@]}" -n 99; then
+		grep_out "${P}id-ns 99: NVMe status on stderr" '^NVMe status: [A-Z_]+: .*\(0x[0-9a-f]+\)$' "$work/err"
+	fi
+	if run "${P}list-ns -o json" 0 "$N" list-ns "${C[@]}" -o json; then
+		check "${P}list-ns: namespaces 1 and 2" "[e['nsid'] for e in d['nsid_list']] == [1, 2]"
+	fi
+	if run "${P}list-ns" 0 "$N" list-ns "${C[@]}"; then
+		grep_out "${P}list-ns normal" '^\[   1\]:0x2$'
+	fi
+	if run "${P}ns-descs -o json" 0 "$N" ns-descs "${C[@]}" -n 1 -o json; then
+		check "${P}ns-descs: an NGUID or UUID and the CSI" \
+			"{'csi'} <= {e['Type'] for e in d['ns-descs']} and ({'uuid', 'nguid'} & {e['Type'] for e in d['ns-descs']})"
+	fi
+
+	# --- log pages ---------------------------------------------------------------------
+
+	if run "${P}smart-log -o json (before)" 0 "$N" smart-log "${C[@]}" -o json; then
+		check "${P}smart-log json: fields" "'critical_warning' in d and 'data_units_written' in d and d['avail_spare'] <= 100"
+		writes_before=$(jget "d['host_write_commands']")
+		reads_before=$(jget "d['host_read_commands']")
+	fi
+	if run "${P}smart-log" 0 "$N" smart-log "${C[@]}"; then
+		grep_out "${P}smart-log: critical_warning line" '^critical_warning[[:space:]]+: 0$'
+		grep_out "${P}smart-log: data_units_read line" '^data_units_read[[:space:]]+: [0-9]+'
+	fi
+	if run "${P}smart-log -o binary" 0 "$N" smart-log "${C[@]}" -o binary; then
+		size=$(stat -c %s "$work/out")
+		if [ "$size" -eq 512 ]; then ok "${P}smart-log -o binary: 512 bytes"; else bad "${P}smart-log -o binary: $size bytes"; fi
+	fi
+	if run "${P}error-log -o json" 0 "$N" error-log "${C[@]}" -o json; then
+		check "${P}error-log json: a list of entries" "isinstance(d['errors'], list) and len(d['errors']) >= 1 and 'status_field' in d['errors'][0]"
+	fi
+	if run "${P}error-log" 0 "$N" error-log "${C[@]}" -e 2; then
+		grep_out "${P}error-log: entries header" '^Error Log Entries for device:.* entries:[12]$'
+	fi
+	if run "${P}effects-log -o json" 0 "$N" effects-log "${C[@]}" -o json; then
+		check "${P}effects-log json: Identify, Read, Write" \
+			"'ACS_6 (Identify)' in d[0]['admin_cmd_set'] and 'IOCS_2 (Read)' in d[0]['io_cmd_set'] and d[0]['io_cmd_set']['IOCS_1 (Write)'] & 1"
+	fi
+	if run "${P}effects-log" 0 "$N" effects-log "${C[@]}"; then
+		grep_out "${P}effects-log normal" '^ACS6 +\[Identify +\] 00000001'
+	fi
+	if run "${P}get-log -b" 0 "$N" get-log "${C[@]}" -i 2 -l 512 -b; then
+		size=$(stat -c %s "$work/out")
+		if [ "$size" -eq 512 ]; then ok "${P}get-log -i 2 -l 512 -b: 512 bytes"; else bad "${P}get-log -b: $size bytes"; fi
+	fi
+	if run "${P}get-log -o json" 0 "$N" get-log "${C[@]}" -i 2 -l 512 -o json; then
+		check "${P}get-log json" "d['log_id'] == 2 and d['log_len'] == 512 and len(d['data']) == 1024"
+	fi
+	if run "${P}get-log" 0 "$N" get-log "${C[@]}" --log-id 2 --log-len 64; then
+		grep_out "${P}get-log normal: header and hex dump" '^Device:.* log-id:2 namespace-id:0xffffffff'
+	fi
+	run "${P}get-log bad log-len exits 2" 2 "$N" get-log "${C[@]}" -i 2 -l 3 && ok "${P}get-log bad log-len exits 2"
+
+	# --- features ----------------------------------------------------------------------
+
+	if run "${P}get-feature -f 7 -o json" 0 "$N" get-feature "${C[@]}" -f 7 -o json; then
+		check "${P}get-feature 7: Number of Queues" "d['feature_id'] == 7 and d['name'] == 'Number of Queues' and d['sel'] == 'Current'"
+	fi
+	if run "${P}get-feature -f 7 -H" 0 "$N" get-feature "${C[@]}" -f 7 -H; then
+		grep_out "${P}get-feature normal" '^get-feature:0x07 \(Number of Queues\), Current value:'
+		grep_out "${P}get-feature -H: decoded" 'Number of IO Submission Queues Allocated \(NSQA\): [0-9]+'
+	fi
+	if run "${P}get-feature (all) -o json" 0 "$N" get-feature "${C[@]}" -o json; then
+		check "${P}get-feature all: several features" "len(d) >= 3 and any(f['feature_id'] == 7 for f in d)"
+	fi
+	if run "${P}set-feature async event config" 0 "$N" set-feature "${C[@]}" -f 0x0b --value 0x100; then
+		grep_out "${P}set-feature output" '^set-feature:0x0b \(Async Event Configuration\), value:0x00000100'
+	fi
+	if run "${P}set-feature -o json" 0 "$N" set-feature "${C[@]}" -f 0x0b --value 0x900 -o json; then
+		check "${P}set-feature json" "d['feature_id'] == 11 and d['value'] == 0x900"
+	fi
+	run "${P}set-feature without -f exits 2" 2 "$N" set-feature "${C[@]}" --value 1 && ok "${P}set-feature without -f exits 2"
+	if run "${P}set-feature of an unknown feature exits 1" 1 "$N" set-feature "${C[@]}" -f 0x7e --value 1; then
+		grep_out "${P}set-feature unknown: NVMe status" '^NVMe status: ' "$work/err"
+	fi
+
+	# --- passthru ----------------------------------------------------------------------
+
+	if run "${P}admin-passthru identify" 0 "$N" admin-passthru "${C[@]}" -O 6 --cdw10 1 -l 4096 -r -b; then
+		if [ "$(dd if="$work/out" bs=1 skip=4 count=${#serial} 2>/dev/null)" = "$serial" ]; then
+			ok "${P}admin-passthru identify: SN in the data"
+		else
+			bad "${P}admin-passthru identify: no SN"
+		fi
+		grep_out "${P}admin-passthru: success line" '^Admin Command Identify is Success and result: 0x' "$work/err"
+	fi
+	if run "${P}admin-passthru invalid opcode exits 1" 1 "$N" admin-passthru "${C[@]}" -O 0xfe; then
+		grep_out "${P}admin-passthru: INVALID_OPCODE" '^NVMe status: INVALID_OPCODE' "$work/err"
+	fi
+	head -c 512 /dev/urandom >"$work/pt.bin"
+	if run "${P}io-passthru write" 0 "$N" io-passthru "${C[@]}" --namespace-id 1 -O 1 --cdw10 3000 --cdw12 0 -l 512 -w --input-file "$work/pt.bin"; then
+		if run "${P}io-passthru read" 0 "$N" io-passthru "${C[@]}" --namespace-id 1 -O 2 --cdw10 3000 --cdw12 0 -l 512 -r -b; then
+			if cmp -s "$work/out" "$work/pt.bin"; then ok "${P}io-passthru: data read back"; else bad "${P}io-passthru: data differs"; fi
 		fi
 	fi
-fi
-run "dsm without ranges exits 2" 2 "$N" dsm "${C[@]}" --ad && ok "dsm without ranges exits 2"
-if run "read beyond the namespace exits 1" 1 "$N" read "${C[@]}" --namespace-id 1 -s 131072 -z 512; then
-	grep_out "read out of range: LBA_RANGE" '^NVMe status: LBA_RANGE' "$work/err"
-fi
 
-# smart-log counters grew with the I/O above
-if [ -n "${writes_before:-}" ] && run "smart-log -o json (after)" 0 "$N" smart-log "${C[@]}" -o json; then
-	check "smart-log: host read/write commands grew" \
-		"d['host_write_commands'] > $writes_before and d['host_read_commands'] > $reads_before and d['data_units_written'] > 0"
-fi
+	# --- I/O ---------------------------------------------------------------------------
 
-# --- reset, connect ------------------------------------------------------------------------
+	head -c 65536 /dev/urandom >"$work/data.bin"
+	if run "${P}write -d" 0 "$N" write "${C[@]}" --namespace-id 1 -s 1000 -z 65536 -d "$work/data.bin"; then
+		grep_out "${P}write: Success" '^write: Success$' "$work/err"
+		if run "${P}read -d" 0 "$N" read "${C[@]}" --namespace-id 1 -s 1000 -z 65536 -d "$work/read.bin"; then
+			if cmp -s "$work/data.bin" "$work/read.bin"; then ok "${P}write + read: byte-identical"; else bad "${P}write + read: data differs"; fi
+		fi
+		# over loop, each invocation had a target of its own: the file carried the data
+		if [ "$mode" = loop ]; then
+			if cmp -s "$work/data.bin" <(dd if="$work/loop.img" bs=512 skip=1000 count=128 2>/dev/null); then
+				ok "${P}write: the data is in loop.img at LBA 1000"
+			else
+				bad "${P}write: loop.img does not hold the data at LBA 1000"
+			fi
+		fi
+	fi
+	if run "${P}write from stdin" 0 "$N" write "${C[@]}" --namespace-id 2 -s 10 -c 1 -z 8192 <"$work/data.bin"; then
+		if run "${P}read to stdout" 0 "$N" read "${C[@]}" --namespace-id 2 -s 10 -c 1 -z 8192; then
+			if cmp -s "$work/out" <(head -c 8192 "$work/data.bin"); then
+				ok "${P}stdin/stdout, 4 KiB blocks: byte-identical"
+			else
+				bad "${P}stdin/stdout: data differs"
+			fi
+		fi
+	fi
+	if run "${P}read -o json" 0 "$N" read "${C[@]}" --namespace-id 1 -s 1000 -z 512 -o json; then
+		check "${P}read json: the data in hex" "bytes.fromhex(d['data']) == open('$work/data.bin', 'rb').read(512) and d['block_count'] == 0"
+	fi
+	if run "${P}compare (match)" 0 "$N" compare "${C[@]}" --namespace-id 1 -s 1000 -z 65536 -d "$work/data.bin"; then
+		ok "${P}compare of identical data exits 0"
+	fi
+	head -c 65536 /dev/urandom >"$work/other.bin"
+	if run "${P}compare (mismatch) exits 1" 1 "$N" compare "${C[@]}" --namespace-id 1 -s 1000 -z 65536 -d "$work/other.bin"; then
+		grep_out "${P}compare mismatch: COMPARE_FAILED" '^NVMe status: COMPARE_FAILED.*\(0x[0-9a-f]+\)$' "$work/err"
+	fi
+	if run "${P}flush" 0 "$N" flush "${C[@]}" --namespace-id 1; then
+		grep_out "${P}flush: success" '^NVMe Flush: success$'
+	fi
+	if run "${P}write-zeroes" 0 "$N" write-zeroes "${C[@]}" --namespace-id 1 -s 1000 -c 63; then
+		grep_out "${P}write-zeroes: success" '^NVME Write Zeroes Success$'
+		if run "${P}read after write-zeroes" 0 "$N" read "${C[@]}" --namespace-id 1 -s 1000 -z 32768; then
+			if cmp -s "$work/out" <(head -c 32768 /dev/zero); then ok "${P}write-zeroes: zeroes read back"; else bad "${P}write-zeroes: not zero"; fi
+		fi
+	fi
+	if run "${P}write before dsm" 0 "$N" write "${C[@]}" --namespace-id 1 -s 4000 -z 4096 -d "$work/data.bin"; then
+		if run "${P}dsm deallocate" 0 "$N" dsm "${C[@]}" --namespace-id 1 --slbs 4000,5000 --blocks 8,8 --ad; then
+			grep_out "${P}dsm: success" '^NVMe DSM: success$'
+			if run "${P}read after dsm" 0 "$N" read "${C[@]}" --namespace-id 1 -s 4000 -z 4096; then
+				if cmp -s "$work/out" <(head -c 4096 /dev/zero); then ok "${P}dsm: deallocated blocks read as zeroes (DLFEAT)"; else bad "${P}dsm: data still there"; fi
+			fi
+		fi
+	fi
+	run "${P}dsm without ranges exits 2" 2 "$N" dsm "${C[@]}" --ad && ok "${P}dsm without ranges exits 2"
+	if run "${P}read beyond the namespace exits 1" 1 "$N" read "${C[@]}" --namespace-id 1 -s 131072 -z 512; then
+		grep_out "${P}read out of range: LBA_RANGE" '^NVMe status: LBA_RANGE' "$work/err"
+	fi
 
-if run "reset -o json" 0 "$N" reset "${C[@]}" -o json; then
-	check "reset: a new association, live" "d['state'] == 'live' and d['cntlid'] != d['cntlid_before']"
-fi
-if run "reset" 0 "$N" reset "${C[@]}"; then ok "reset (normal) exits 0"; fi
+	# smart-log counters grew with the I/O above on the daemon; over loop each invocation has a
+	# new target, whose counters start from zero again (the files keep the data, not the log)
+	if [ -n "${writes_before:-}" ] && run "${P}smart-log -o json (after)" 0 "$N" smart-log "${C[@]}" -o json; then
+		if [ "$mode" = tcp ]; then
+			check "smart-log: host read/write commands grew" \
+				"d['host_write_commands'] > $writes_before and d['host_read_commands'] > $reads_before and d['data_units_written'] > 0"
+		else
+			check "${P}smart-log: a new target per invocation, counters from zero" \
+				"$writes_before == 0 and d['host_write_commands'] == 0 and d['host_read_commands'] == 0 and d['data_units_written'] == 0 and d['critical_warning'] == 0"
+		fi
+	fi
 
-"$N" connect "${C[@]}" -o json >"$work/conn.out" 2>"$work/conn.err" &
-conn_pid=$!
-for _ in $(seq 100); do
-	grep -q '"namespaces"' "$work/conn.out" 2>/dev/null && break
-	kill -0 "$conn_pid" 2>/dev/null || break
-	sleep 0.1
-done
-sleep 1
-if kill -0 "$conn_pid" 2>/dev/null; then
-	ok "connect: still connected after the output"
-	kill -INT "$conn_pid"
-	for _ in $(seq 100); do kill -0 "$conn_pid" 2>/dev/null || break; sleep 0.1; done
+	# --- reset, connect ----------------------------------------------------------------
+
+	if run "${P}reset -o json" 0 "$N" reset "${C[@]}" -o json; then
+		check "${P}reset: a new association, live" "d['state'] == 'live' and d['cntlid'] != d['cntlid_before']"
+	fi
+	if run "${P}reset" 0 "$N" reset "${C[@]}"; then ok "${P}reset (normal) exits 0"; fi
+
+	"$N" connect "${C[@]}" -o json >"$work/conn.out" 2>"$work/conn.err" &
+	conn_pid=$!
+	for _ in $(seq 100); do
+		grep -q '"namespaces"' "$work/conn.out" 2>/dev/null && break
+		kill -0 "$conn_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep 1
 	if kill -0 "$conn_pid" 2>/dev/null; then
-		kill -KILL "$conn_pid"
-		bad "connect: still running 10 s after SIGINT"
+		ok "${P}connect: still connected after the output"
+		kill -INT "$conn_pid"
+		for _ in $(seq 100); do kill -0 "$conn_pid" 2>/dev/null || break; sleep 0.1; done
+		if kill -0 "$conn_pid" 2>/dev/null; then
+			kill -KILL "$conn_pid"
+			bad "${P}connect: still running 10 s after SIGINT"
+		else
+			wait "$conn_pid"
+			rc=$?
+			if [ "$rc" -eq 0 ]; then ok "${P}connect: SIGINT disconnects, exit 0"; else bad "${P}connect: exit status $rc after SIGINT"; fi
+		fi
+		cp "$work/conn.out" "$work/out"
+		check "${P}connect json: live, namespaces 1 and 2" \
+			"d['state'] == 'live' and d['subnqn'] == '$nqn' and [n['nsid'] for n in d['namespaces']] == [1, 2] and d['namespaces'][1]['lba_size'] == 4096"
 	else
-		wait "$conn_pid"
-		rc=$?
-		if [ "$rc" -eq 0 ]; then ok "connect: SIGINT disconnects, exit 0"; else bad "connect: exit status $rc after SIGINT"; fi
+		cp "$work/conn.out" "$work/out"
+		cp "$work/conn.err" "$work/err"
+		bad "${P}connect: exited before SIGINT"
 	fi
-	cp "$work/conn.out" "$work/out"
-	check "connect json: live, namespaces 1 and 2" \
-		"d['state'] == 'live' and d['subnqn'] == '$NQN' and [n['nsid'] for n in d['namespaces']] == [1, 2] and d['namespaces'][1]['lba_size'] == 4096"
-else
+
+	"$N" connect "${C[@]}" >"$work/conn.out" 2>"$work/conn.err" &
+	conn_pid=$!
+	for _ in $(seq 100); do
+		grep -q '^Connected' "$work/conn.out" 2>/dev/null && break
+		kill -0 "$conn_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -TERM "$conn_pid" 2>/dev/null
+	wait "$conn_pid"
+	rc=$?
 	cp "$work/conn.out" "$work/out"
 	cp "$work/conn.err" "$work/err"
-	bad "connect: exited before SIGINT"
-fi
-
-"$N" connect "${C[@]}" >"$work/conn.out" 2>"$work/conn.err" &
-conn_pid=$!
-for _ in $(seq 100); do
-	grep -q '^Connected' "$work/conn.out" 2>/dev/null && break
-	kill -0 "$conn_pid" 2>/dev/null || break
-	sleep 0.1
-done
-kill -TERM "$conn_pid" 2>/dev/null
-wait "$conn_pid"
-rc=$?
-cp "$work/conn.out" "$work/out"
-cp "$work/conn.err" "$work/err"
-if [ "$rc" -eq 0 ] && grep -q "^connected to $NQN" "$work/out" && grep -q '^Disconnected' "$work/out"; then
-	ok "connect (normal): SIGTERM disconnects, exit 0"
-else
-	bad "connect (normal): exit status $rc"
-fi
-
-# --- connection failures -------------------------------------------------------------------
-
-if run "unknown subsystem NQN exits 1" 1 "$N" id-ctrl --traddr 127.0.0.1 --trsvcid "$io_port" --nqn nqn.2024-01.io.nvmf.test:nobody; then
-	grep_out "unknown NQN: a Connect status" 'NVMe status: CONNECT_INVALID_(PARAM|HOST)' "$work/err"
-fi
-closed=$(free_port)
-if run "connection refused exits 1" 1 "$N" id-ctrl --traddr 127.0.0.1 --trsvcid "$closed" --nqn "$NQN"; then
-	grep_out "connection refused: strerror" 'Connection refused' "$work/err"
-fi
-
-# --- perf over TCP -------------------------------------------------------------------------
-
-if run "perf tcp randread 2 s" 0 "$N" perf "${C[@]}" -q 16 -o 4096 -w randread -t 2; then
-	iops=$(sed -n 's/^IOPS: //p' "$work/out")
-	if python3 -c "import sys; sys.exit(0 if float('${iops:-0}') > 0 else 1)"; then
-		ok "perf tcp: IOPS $iops > 0"
+	if [ "$rc" -eq 0 ] && grep -q "^connected to $nqn" "$work/out" && grep -q '^Disconnected' "$work/out"; then
+		ok "${P}connect (normal): SIGTERM disconnects, exit 0"
 	else
-		bad "perf tcp: IOPS '${iops}'"
+		bad "${P}connect (normal): exit status $rc"
 	fi
-	grep_out "perf tcp: progress lines" '^\[  1 s\] +[0-9.]+ IOPS'
-	grep_out "perf tcp: latency percentiles" '^Latency \(us\): average [0-9.]+, p50 [0-9.]+, p99 [0-9.]+, p99\.9 [0-9.]+'
-	grep_out "perf tcp: CPU per million I/Os" 's per million I/Os$'
-fi
-if run "perf tcp --json randrw, 2 threads, 2 queues" 0 "$N" perf "${C[@]}" -q 8 -o 8192 -w randrw -M 70 -t 2 -c 2 --threads 2 --json; then
-	check "perf json: iops > 0, no errors, ordered percentiles" \
-		"d['iops'] > 0 and d['errors'] == 0 and d['threads'] == 2 and all(t['ios'] > 0 for t in d['per_thread']) and d['latency_us']['min'] <= d['latency_us']['p50'] <= d['latency_us']['p99'] <= d['latency_us']['p99_9'] <= d['latency_us']['max'] and d['cpu_s_per_mio'] > 0"
-fi
 
-# --- the loop transport --------------------------------------------------------------------
+	# --- connection failures -----------------------------------------------------------
 
+	if [ "$mode" = tcp ]; then
+		nobody=(--traddr 127.0.0.1 --trsvcid "$io_port")
+	else
+		nobody=(--transport loop --loop-config "$work/loop.json")
+	fi
+	if run "${P}unknown subsystem NQN exits 1" 1 "$N" id-ctrl "${nobody[@]}" --nqn nqn.2024-01.io.nvmf.test:nobody; then
+		grep_out "${P}unknown NQN: a Connect status" 'NVMe status: CONNECT_INVALID_(PARAM|HOST)' "$work/err"
+	fi
+	if [ "$mode" = tcp ]; then
+		closed=$(free_port)
+		if run "connection refused exits 1" 1 "$N" id-ctrl --traddr 127.0.0.1 --trsvcid "$closed" --nqn "$nqn"; then
+			grep_out "connection refused: strerror" 'Connection refused' "$work/err"
+		fi
+	fi
+
+	# --- perf --------------------------------------------------------------------------
+
+	if run "perf $mode randread 2 s" 0 "$N" perf "${C[@]}" -q 16 -o 4096 -w randread -t 2; then
+		iops=$(sed -n 's/^IOPS: //p' "$work/out")
+		if python3 -c "import sys; sys.exit(0 if float('${iops:-0}') > 0 else 1)"; then
+			ok "perf $mode: IOPS $iops > 0"
+		else
+			bad "perf $mode: IOPS '${iops}'"
+		fi
+		grep_out "perf $mode: progress lines" '^\[  1 s\] +[0-9.]+ IOPS'
+		grep_out "perf $mode: latency percentiles" '^Latency \(us\): average [0-9.]+, p50 [0-9.]+, p99 [0-9.]+, p99\.9 [0-9.]+'
+		grep_out "perf $mode: CPU per million I/Os" 's per million I/Os$'
+	fi
+	if run "perf $mode --json randrw, 2 threads, 2 queues" 0 "$N" perf "${C[@]}" -q 8 -o 8192 -w randrw -M 70 -t 2 -c 2 --threads 2 --json; then
+		check "perf $mode json: iops > 0, no errors, ordered percentiles" \
+			"d['transport'] == '$mode' and d['iops'] > 0 and d['errors'] == 0 and d['threads'] == 2 and all(t['ios'] > 0 for t in d['per_thread']) and d['latency_us']['min'] <= d['latency_us']['p50'] <= d['latency_us']['p99'] <= d['latency_us']['p99_9'] <= d['latency_us']['max'] and d['cpu_s_per_mio'] > 0"
+	fi
+}
+
+mode=tcp P='' nqn=$NQN serial=$SERIAL model=nvmf-cli-test
+C=("${TCP[@]}")
+subcommand_checks
+
+mode=loop P="loop: " nqn=$LOOP_NQN serial=$LOOP_SERIAL model=nvmf-cli-loop
+C=("${L[@]}")
+subcommand_checks
+
+# --- more of the loop transport ------------------------------------------------------------
+
+# perf's own -t is --time, unless its value names a transport
 if run "perf -t loop 2 s" 0 "$N" perf -t loop --loop-config "$work/loop.json" -n 1 -q 16 -t 2; then
 	iops=$(sed -n 's/^IOPS: //p' "$work/out")
 	if python3 -c "import sys; sys.exit(0 if float('${iops:-0}') > 0 else 1)"; then
-		ok "perf loop: IOPS $iops > 0"
+		ok "perf -t loop -t 2: IOPS $iops > 0"
 	else
-		bad "perf loop: IOPS '${iops}'"
+		bad "perf -t loop -t 2: IOPS '${iops}'"
 	fi
 fi
 if run "perf loop --json write" 0 "$N" perf "${L[@]}" -w write -q 4 -o 16384 -t 1 --json; then
 	check "perf loop json: writes done" "d['iops'] > 0 and d['transport'] == 'loop' and d['rwmixread'] == 0"
 fi
-if run "id-ctrl -t loop" 0 "$N" id-ctrl "${L[@]}" -o json; then
-	check "id-ctrl loop: the loop subsystem" "d['sn'].strip() == '$LOOP_SERIAL' and d['subnqn'] == '$LOOP_NQN'"
-fi
 if run "discover -t loop" 0 "$N" discover "${L[@]}" -o json; then
 	check "discover loop: the loop subsystem" "any(r['subnqn'] == '$LOOP_NQN' and r['trtype'] == 'loop' for r in d['records'])"
 fi
-# Each process serves its own in-process target: the mem namespace lives and dies with it.
-if run "write -t loop" 0 "$N" write "${L[@]}" -s 0 -z 4096 -d "$work/data.bin"; then
-	ok "write over loop exits 0"
+# Each process serves its own in-process target: a mem namespace lives and dies with it.
+M=(--transport loop --loop-config "$work/loop-mem.json")
+if run "write -t loop (mem)" 0 "$N" write "${M[@]}" -s 0 -z 4096 -d "$work/data.bin"; then
+	ok "write over loop (mem) exits 0"
 fi
-if run "read -t loop (fresh target: zeroes)" 0 "$N" read "${L[@]}" -s 0 -z 4096; then
+if run "read -t loop (mem, fresh target: zeroes)" 0 "$N" read "${M[@]}" -s 0 -z 4096; then
 	if cmp -s "$work/out" <(head -c 4096 /dev/zero); then ok "read over loop: a fresh mem namespace reads zeroes"; else bad "read over loop: not zero"; fi
 fi
 run "-t loop without --loop-config exits 2" 2 "$N" id-ctrl --transport loop && ok "-t loop without --loop-config exits 2"
