@@ -216,8 +216,8 @@ int nvmf_host_get_log(struct nvmf_host_ctrl *ctrl, uint8_t lid, uint32_t nsid, u
 		      uint64_t lpo_bytes, bool rae, void *buf, uint32_t len);
 int nvmf_host_get_feature(struct nvmf_host_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint8_t sel,
 			  uint32_t cdw11, void *buf, uint32_t len, uint32_t *result);
-int nvmf_host_set_feature(struct nvmf_host_ctrl *ctrl, uint8_t fid, uint32_t nsid,
-			  uint32_t cdw11, bool save, void *buf, uint32_t len, uint32_t *result);
+int nvmf_host_set_feature(struct nvmf_host_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
+			  bool save, void *buf, uint32_t len, uint32_t *result);
 /* @nlb: number of logical blocks (1-based, not the wire's 0's based value) */
 int nvmf_host_read(struct nvmf_host_ctrl *ctrl, uint32_t nsid, uint64_t slba, uint32_t nlb,
 		   void *buf);
@@ -226,8 +226,8 @@ int nvmf_host_write(struct nvmf_host_ctrl *ctrl, uint32_t nsid, uint64_t slba, u
 int nvmf_host_compare(struct nvmf_host_ctrl *ctrl, uint32_t nsid, uint64_t slba, uint32_t nlb,
 		      const void *buf);
 int nvmf_host_flush(struct nvmf_host_ctrl *ctrl, uint32_t nsid);
-int nvmf_host_write_zeroes(struct nvmf_host_ctrl *ctrl, uint32_t nsid, uint64_t slba,
-			   uint32_t nlb, bool deallocate);
+int nvmf_host_write_zeroes(struct nvmf_host_ctrl *ctrl, uint32_t nsid, uint64_t slba, uint32_t nlb,
+			   bool deallocate);
 int nvmf_host_dsm(struct nvmf_host_ctrl *ctrl, uint32_t nsid, const struct nvme_dsm_range *ranges,
 		  unsigned int nr, uint32_t attributes);
 

@@ -21,8 +21,8 @@ bool nvmf_host_set_state(struct nvmf_host_ctrl *ctrl, enum nvmf_host_ctrl_state 
  * Only from the reactor thread and never from inside a transport callback.
  * Return: 0, a positive NVMe status, or -errno (-ETIMEDOUT, -ENOLINK, -EAGAIN: no tag).
  */
-int nvmf_host_sync_cmd(struct nvmf_host_queue *q, int tag, const struct nvme_sqe *cmd,
-		       void *buf, uint32_t len, unsigned int timeout_ms, struct nvme_cqe *cqe);
+int nvmf_host_sync_cmd(struct nvmf_host_queue *q, int tag, const struct nvme_sqe *cmd, void *buf,
+		       uint32_t len, unsigned int timeout_ms, struct nvme_cqe *cqe);
 
 /** nvmf_host_scan_ns() - read the active namespace list, each namespace, the ANA log */
 int nvmf_host_scan_ns(struct nvmf_host_ctrl *ctrl);

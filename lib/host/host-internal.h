@@ -32,7 +32,7 @@
 #define NVMF_HOST_AER_TAG (NVMF_HOST_AQ_DEPTH - 1)
 #define NVMF_HOST_CONNECT_TAG 0
 #define NVMF_HOST_KA_TAG 1
-#define NVMF_HOST_AQ_RESERVED 2 /* Connect + Keep Alive on fabrics */
+#define NVMF_HOST_AQ_RESERVED 2	 /* Connect + Keep Alive on fabrics */
 #define NVMF_HOST_IOQ_RESERVED 1 /* Connect */
 #define NVMF_HOST_MAX_IO_QUEUES 128
 #define NVMF_HOST_MAX_NS 1024
@@ -42,7 +42,7 @@ struct nvmf_host_queue;
 enum nvmf_host_req_state {
 	NVMF_HREQ_FREE = 0,
 	NVMF_HREQ_WAITING, /* queued while the controller reconnects */
-	NVMF_HREQ_SENT, /* owned by the transport */
+	NVMF_HREQ_SENT,	   /* owned by the transport */
 };
 
 /**
@@ -62,8 +62,8 @@ struct nvmf_host_req {
 	uint16_t tag;
 	uint8_t state;
 	uint8_t dir;
-	bool internal; /* library-owned (keep-alive, AER, connect): never retried */
-	bool timed_out; /* expired and aborted: report -ETIMEDOUT */
+	bool internal;	 /* library-owned (keep-alive, AER, connect): never retried */
+	bool timed_out;	 /* expired and aborted: report -ETIMEDOUT */
 	uint8_t retries; /* times re-sent after a reset */
 	unsigned int timeout_ms;
 	void *buf;
@@ -86,7 +86,9 @@ static inline uint8_t nvmf_host_data_dir(const struct nvme_sqe *cmd)
 
 	if (opc == nvme_fabrics_command)
 		opc = ((const struct nvmf_common_cmd *)cmd)->fctype;
-	return (opc & 3) == 1 ? NVMF_HOST_DATA_H2C : (opc & 3) == 2 ? NVMF_HOST_DATA_C2H : NVMF_HOST_DATA_NONE;
+	return (opc & 3) == 1	? NVMF_HOST_DATA_H2C
+	       : (opc & 3) == 2 ? NVMF_HOST_DATA_C2H
+				: NVMF_HOST_DATA_NONE;
 }
 
 /**
@@ -104,7 +106,7 @@ struct nvmf_host_queue {
 	uint16_t nr_reserved;
 	uint32_t icd_max;
 	struct nvmf_host_req *reqs;
-	struct nvmf_host_req *free_list; /* normal tags */
+	struct nvmf_host_req *free_list;     /* normal tags */
 	struct nvmf_host_req *free_reserved; /* reserved tags */
 	unsigned int nr_sent;
 	bool live; /* transport connected and fabrics Connect done */
@@ -193,15 +195,15 @@ struct nvmf_host_ctrl {
 	/* timeouts, reconnect */
 	struct nvmf_timer timeout_timer;
 	struct nvmf_timer reconnect_timer;
-	uint64_t loss_deadline_ns; /* ctrl_loss_tmo */
-	uint64_t fail_io_deadline_ns; /* fast_io_fail_tmo */
+	uint64_t loss_deadline_ns;	   /* ctrl_loss_tmo */
+	uint64_t fail_io_deadline_ns;	   /* fast_io_fail_tmo */
 	struct nvmf_host_pending *pending; /* user commands parked while not LIVE */
 	struct nvmf_host_pending **pending_tail;
 	bool fail_fast; /* fast_io_fail_tmo expired: fail I/O while not LIVE */
 	struct nvmf_deferred reset_work;
 	bool reset_queued;
 	bool in_associate;
-	bool pending_retry; /* parked commands wait for a free tag */
+	bool pending_retry;    /* parked commands wait for a free tag */
 	unsigned int cb_depth; /* inside a completion callback: no synchronous waits */
 
 	/* passthrough: Commands Supported and Effects log, KATO set through passthrough */

@@ -132,9 +132,9 @@ int nvmf_host_queue_send(struct nvmf_host_queue *q, struct nvmf_host_req *req,
 }
 
 /* A user command that must wait for the controller: kept outside any tag set. */
-int nvmf_host_park(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct nvme_sqe *cmd,
-		   void *buf, uint32_t len, unsigned int timeout_ms, unsigned int retries,
-		   bool timed_out, nvmf_host_cb cb, void *arg)
+int nvmf_host_park(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct nvme_sqe *cmd, void *buf,
+		   uint32_t len, unsigned int timeout_ms, unsigned int retries, bool timed_out,
+		   nvmf_host_cb cb, void *arg)
 {
 	struct nvmf_host_pending *p = calloc(1, sizeof(*p));
 

@@ -21,9 +21,8 @@ static void test_admin_reserved_tags(void **state)
 	unsigned int n = 0;
 
 	(void)state;
-	assert_int_equal(nvmf_host_queue_init(NULL, &q, 0, NVMF_HOST_AQ_DEPTH,
-					      NVMF_HOST_AQ_RESERVED),
-			 0);
+	assert_int_equal(
+		nvmf_host_queue_init(NULL, &q, 0, NVMF_HOST_AQ_DEPTH, NVMF_HOST_AQ_RESERVED), 0);
 	/* exhaust the normal pool: 32 - 2 reserved - 1 AER = 29 tags, none of them reserved */
 	while ((req = nvmf_host_tag_get(&q, false)) != NULL) {
 		assert_true(req->tag >= NVMF_HOST_AQ_RESERVED);
