@@ -336,7 +336,8 @@ struct nvmf_tgt_sq {
 	uint16_t size; /* entries (Connect SQSIZE + 1) */
 	uint16_t sqhd;
 	bool sqhd_disabled;
-	uint32_t icd_max; /* in-capsule data bytes this queue accepts */
+	uint32_t icd_max;      /* in-capsule data bytes this queue accepts */
+	char local_traddr[64]; /* our numeric address on this connection ("" if none) */
 	struct nvmf_tgt_stats stats;
 };
 
@@ -606,13 +607,15 @@ uint16_t nvmf_tgt_parse_io_cmd(struct nvmf_tgt_req *req);	 /* io.c */
  * nvmf_tgt_discovery_log() - build the discovery log page for a host on @port
  * @port: the port the discovery controller is connected through
  * @hostnqn: the host's NQN (subsystems it may not use are left out)
+ * @local_traddr: our numeric address on the host's connection: reported instead of a
+ *	wildcard listen address of the same family (NULL or "" for none)
  * @buf: output
  * @len: bytes of @buf
  *
  * Return: total size of the log page in bytes (may exceed @len; @buf holds the first @len).
  */
-size_t nvmf_tgt_discovery_log(struct nvmf_tgt_port *port, const char *hostnqn, void *buf,
-			      size_t len);
+size_t nvmf_tgt_discovery_log(struct nvmf_tgt_port *port, const char *hostnqn,
+			      const char *local_traddr, void *buf, size_t len);
 
 /** nvmf_tgt_effects() - Commands Supported and Effects entry for an opcode (admin or I/O) */
 uint32_t nvmf_tgt_admin_effects(uint8_t opcode);

@@ -62,8 +62,30 @@ static void put_entry(struct log_win *w, uint8_t subtype, uint16_t portid, uint8
 	log_put(w, &e, sizeof(e));
 }
 
+/*
+ * The address a host should dial for @p. A port listening on the wildcard address
+ * (0.0.0.0, ::) is reported with the local address of the connection the host asked
+ * through, @local, when it is of the same family, as Linux nvmet does
+ * (nvmet_format_discovery_entry()); "0.0.0.0" would be of no use to a host.
+ */
+static const char *entry_traddr(const struct nvmf_tgt_port *p, const char *local)
+{
+	bool local_v6;
+
+	if (p->trtype != NVMF_TRTYPE_TCP || !local || !*local)
+		return p->traddr;
+	local_v6 = strchr(local, ':') != NULL;
+	if (p->adrfam == NVMF_ADRFAM_IPV4 && !local_v6 &&
+	    (!strcmp(p->traddr, "0.0.0.0") || !*p->traddr))
+		return local;
+	if (p->adrfam == NVMF_ADRFAM_IPV6 && local_v6 && (!strcmp(p->traddr, "::") || !*p->traddr))
+		return local;
+	return p->traddr;
+}
+
 /* The NVM subsystem entries of one exporting port: those that admit @hostnqn. */
-static uint64_t port_entries(const struct nvmf_tgt_port *p, const char *hostnqn, struct log_win *w)
+static uint64_t port_entries(const struct nvmf_tgt_port *p, const char *hostnqn, const char *local,
+			     struct log_win *w)
 {
 	uint64_t n = 0;
 
@@ -75,7 +97,7 @@ static uint64_t port_entries(const struct nvmf_tgt_port *p, const char *hostnqn,
 		n++;
 		if (w)
 			put_entry(w, NVME_NQN_NVME, p->portid, p->trtype, p->adrfam, p->treq,
-				  p->traddr, p->trsvcid, subsys->nqn);
+				  entry_traddr(p, local), p->trsvcid, subsys->nqn);
 	}
 	return n;
 }
@@ -90,19 +112,19 @@ static uint64_t port_entries(const struct nvmf_tgt_port *p, const char *hostnqn,
  * NULL); returns the count.
  */
 static uint64_t for_listed_ports(const struct nvmf_tgt_port *port, const char *hostnqn,
-				 struct log_win *w)
+				 const char *local, struct log_win *w)
 {
 	const struct nvmf_tgt *tgt = port->tgt;
 	uint64_t n = 0;
 
 	if (port->nr_subsys)
-		return port_entries(port, hostnqn, w);
+		return port_entries(port, hostnqn, local, w);
 	for (size_t i = 0; i < tgt->nr_ports; i++) {
 		const struct nvmf_tgt_port *p = tgt->ports[i];
 
 		if (p->trtype == NVMF_TRTYPE_LOOP && port->trtype != NVMF_TRTYPE_LOOP)
 			continue;
-		n += port_entries(p, hostnqn, w);
+		n += port_entries(p, hostnqn, local, w);
 	}
 	return n;
 }
@@ -112,10 +134,11 @@ static uint64_t for_listed_ports(const struct nvmf_tgt_port *port, const char *h
  * discovery subsystem first (as Linux nvmet), then the NVM subsystems that admit the host
  * (see for_listed_ports()), then the referrals. Return: the size of the whole log in bytes.
  */
-static uint64_t disc_log(struct nvmf_tgt_port *port, const char *hostnqn, struct log_win *w)
+static uint64_t disc_log(struct nvmf_tgt_port *port, const char *hostnqn, const char *local,
+			 struct log_win *w)
 {
 	struct nvmf_disc_rsp_page_hdr hdr;
-	uint64_t numrec = 1 + port->nr_referrals + for_listed_ports(port, hostnqn, NULL);
+	uint64_t numrec = 1 + port->nr_referrals + for_listed_ports(port, hostnqn, local, NULL);
 	size_t i;
 
 	memset(&hdr, 0, sizeof(hdr));
@@ -125,8 +148,8 @@ static uint64_t disc_log(struct nvmf_tgt_port *port, const char *hostnqn, struct
 	log_put(w, &hdr, sizeof(hdr));
 
 	put_entry(w, NVME_NQN_CURR, port->portid, port->trtype, port->adrfam, port->treq,
-		  port->traddr, port->trsvcid, disc_nqn(port));
-	for_listed_ports(port, hostnqn, w);
+		  entry_traddr(port, local), port->trsvcid, disc_nqn(port));
+	for_listed_ports(port, hostnqn, local, w);
 	for (i = 0; i < port->nr_referrals; i++) {
 		const struct nvmf_tgt_referral *r = &port->referrals[i];
 
@@ -140,6 +163,7 @@ static uint64_t disc_log(struct nvmf_tgt_port *port, const char *hostnqn, struct
  * nvmf_tgt_discovery_log() - build the discovery log page for a host on @port
  * @port: the port the discovery controller is connected through
  * @hostnqn: the host's NQN (subsystems it may not use are left out)
+ * @local_traddr: our address on the host's connection, for wildcard listeners (or NULL)
  * @buf: output, @len bytes; zeroed past the end of the log
  * @len: bytes of @buf
  *
@@ -149,14 +173,14 @@ static uint64_t disc_log(struct nvmf_tgt_port *port, const char *hostnqn, struct
  * port), one per referral (1h). Record format 0.
  * Return: total size of the log page in bytes (may exceed @len; @buf holds the first @len).
  */
-size_t nvmf_tgt_discovery_log(struct nvmf_tgt_port *port, const char *hostnqn, void *buf,
-			      size_t len)
+size_t nvmf_tgt_discovery_log(struct nvmf_tgt_port *port, const char *hostnqn,
+			      const char *local_traddr, void *buf, size_t len)
 {
 	uint8_t none;
 	struct log_win w;
 
 	log_win_init(&w, buf ? buf : &none, 0, buf ? len : 0);
-	return (size_t)disc_log(port, hostnqn, &w);
+	return (size_t)disc_log(port, hostnqn, local_traddr, &w);
 }
 
 /* -------------------------------------------------------------------------------------- */
@@ -259,7 +283,7 @@ static void disc_get_log_page(struct nvmf_tgt_req *req)
 		 * then the header again to see whether GENCTR moved; a log that shrank between
 		 * the reads must not fail them (the zeroed tail and the new GENCTR tell it).
 		 */
-		disc_log(ctrl->port, ctrl->hostnqn, &w);
+		disc_log(ctrl->port, ctrl->hostnqn, req->sq->local_traddr, &w);
 		break;
 	case NVME_LOG_SUPPORTED:
 		memset(lsupp, 0, sizeof(lsupp));

@@ -967,6 +967,16 @@ static void queue_create(void *arg)
 	q->r = m->r;
 	snprintf(q->peer, sizeof(q->peer), "%s", m->peer);
 	nvmf_tgt_sq_init(&q->sq, tgt, m->port, m->r, &nvmf_tgt_tcp_ops);
+	{
+		/* the discovery log reports this address for wildcard listeners */
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
+		if (!getsockname(m->fd, (struct sockaddr *)&ss, &sl) &&
+		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+			getnameinfo((struct sockaddr *)&ss, sl, q->sq.local_traddr,
+				    sizeof(q->sq.local_traddr), NULL, 0, NI_NUMERICHOST);
+	}
 	q->flush.fn = queue_flush;
 	q->h.fd = m->fd;
 	q->h.cb = queue_event;

@@ -676,7 +676,7 @@ static void test_discovery(void **state)
 
 	/* through the TCP discovery-only port: every TCP port's subsystems, no loop entry */
 	memset(log, 0, 8192);
-	total = nvmf_tgt_discovery_log(disc_port, HOSTNQN, log, 8192);
+	total = nvmf_tgt_discovery_log(disc_port, HOSTNQN, NULL, log, 8192);
 	assert_int_equal(hdr->numrec, 3);
 	assert_int_equal(total, sizeof(*hdr) + 3 * sizeof(struct nvmf_disc_log_entry));
 	for (uint64_t i = 0; i < hdr->numrec; i++)

@@ -1293,7 +1293,7 @@ static void test_discovery_log(void **state)
 	/* another host: B does not admit it */
 	other = calloc(1, 8 * esz);
 	assert_non_null(other);
-	total = nvmf_tgt_discovery_log(t->port, OTHER_HOSTNQN, other, 8 * esz);
+	total = nvmf_tgt_discovery_log(t->port, OTHER_HOSTNQN, NULL, other, 8 * esz);
 	assert_int_equal(total, sizeof(hdr) + 3 * esz);
 	memcpy(&hdr, other, sizeof(hdr));
 	assert_int_equal(hdr.numrec, 3);
@@ -1302,10 +1302,60 @@ static void test_discovery_log(void **state)
 	check_entry(&e[2], NVME_NQN_DISC, 7, "10.0.0.2", "8009", NVME_DISC_SUBSYS_NAME);
 	assert_int_equal(other[sizeof(hdr) + 3 * esz], 0);
 	/* a short buffer holds the start; the size is still the whole */
-	assert_int_equal(nvmf_tgt_discovery_log(t->port, HOSTNQN, other, 16),
+	assert_int_equal(nvmf_tgt_discovery_log(t->port, HOSTNQN, NULL, other, 16),
 			 sizeof(hdr) + 4 * esz);
-	assert_int_equal(nvmf_tgt_discovery_log(t->port, HOSTNQN, NULL, 0), sizeof(hdr) + 4 * esz);
+	assert_int_equal(nvmf_tgt_discovery_log(t->port, HOSTNQN, NULL, NULL, 0),
+			 sizeof(hdr) + 4 * esz);
 	free(other);
+}
+
+/* A wildcard listener is reported with our address on the asking connection (as nvmet). */
+static void test_discovery_wildcard_traddr(void **state)
+{
+	struct nvmf_tgt *tgt = nvmf_tgt_create(NULL);
+	struct nvmf_tgt_subsys_params sp = { .nqn = SUBNQN_A, .allow_any_host = true };
+	struct nvmf_tgt_port_params any = { .portid = 1,
+					    .trtype = NVMF_TRTYPE_TCP,
+					    .adrfam = NVMF_ADRFAM_IPV4,
+					    .traddr = "0.0.0.0",
+					    .trsvcid = "4420" };
+	struct nvmf_tgt_port_params fixed = { .portid = 2,
+					      .trtype = NVMF_TRTYPE_TCP,
+					      .adrfam = NVMF_ADRFAM_IPV4,
+					      .traddr = "127.0.0.1",
+					      .trsvcid = "4421" };
+	const size_t esz = sizeof(struct nvmf_disc_log_entry);
+	const size_t len = sizeof(struct nvmf_disc_rsp_page_hdr) + 2 * esz;
+	struct nvmf_tgt_port *p_any, *p_fixed;
+	struct nvmf_tgt_subsys *s;
+	const struct nvmf_disc_log_entry *e;
+	uint8_t *buf = calloc(1, len);
+
+	(void)state;
+	assert_non_null(tgt);
+	assert_non_null(buf);
+	assert_int_equal(nvmf_tgt_add_subsys(tgt, &sp, &s), 0);
+	assert_int_equal(nvmf_tgt_add_port(tgt, &any, &p_any), 0);
+	assert_int_equal(nvmf_tgt_add_port(tgt, &fixed, &p_fixed), 0);
+	assert_int_equal(nvmf_tgt_port_add_subsys(p_any, s), 0);
+	assert_int_equal(nvmf_tgt_port_add_subsys(p_fixed, s), 0);
+	e = (const struct nvmf_disc_log_entry *)(buf + sizeof(struct nvmf_disc_rsp_page_hdr));
+
+	/* same family: the connection's address replaces 0.0.0.0, in both entries */
+	assert_int_equal(nvmf_tgt_discovery_log(p_any, HOSTNQN, "192.0.2.7", buf, len), len);
+	assert_string_equal(e[0].traddr, "192.0.2.7");
+	assert_string_equal(e[1].traddr, "192.0.2.7");
+	assert_string_equal(e[1].subnqn, SUBNQN_A);
+	/* another family, or no connection address: left as configured */
+	assert_int_equal(nvmf_tgt_discovery_log(p_any, HOSTNQN, "::1", buf, len), len);
+	assert_string_equal(e[1].traddr, "0.0.0.0");
+	assert_int_equal(nvmf_tgt_discovery_log(p_any, HOSTNQN, NULL, buf, len), len);
+	assert_string_equal(e[1].traddr, "0.0.0.0");
+	/* a port with a real address is never rewritten */
+	assert_int_equal(nvmf_tgt_discovery_log(p_fixed, HOSTNQN, "192.0.2.7", buf, len), len);
+	assert_string_equal(e[1].traddr, "127.0.0.1");
+	free(buf);
+	nvmf_tgt_destroy(tgt);
 }
 
 static void test_discovery_aen(void **state)
@@ -1373,6 +1423,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_aen_other_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discovery_identify_features, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discovery_log, setup, teardown),
+		cmocka_unit_test(test_discovery_wildcard_traddr),
 		cmocka_unit_test_setup_teardown(test_discovery_aen, setup, teardown),
 	};
 
