@@ -261,7 +261,6 @@ static int read_ana(struct nvmf_host_ctrl *ctrl)
 	{
 		const struct nvme_ana_rsp_hdr *h = (const void *)buf;
 
-		ctrl->ana_chgcnt = h->chgcnt;
 		off = sizeof(*h);
 		for (unsigned int g = 0; g < h->ngrps; g++) {
 			const struct nvme_ana_group_desc *d = (const void *)(buf + off);
@@ -299,12 +298,12 @@ int nvmf_host_scan_ns(struct nvmf_host_ctrl *ctrl)
 	ret = admin_cmd(ctrl, &c, list, 4096, NULL);
 	if (ret)
 		goto out;
-	ns = calloc(1024, sizeof(*ns));
+	ns = calloc(NVMF_HOST_MAX_NS, sizeof(*ns));
 	if (!ns) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (unsigned int i = 0; i < 1024 && list[i]; i++) {
+	for (unsigned int i = 0; i < NVMF_HOST_MAX_NS && list[i]; i++) {
 		uint8_t fmt;
 
 		memset(&c, 0, sizeof(c));
@@ -776,7 +775,6 @@ static void reconnect_timer_fn(struct nvmf_timer *t)
 					  offsetof(struct nvmf_host_ctrl, reconnect_timer));
 
 	/* not from the timer callback itself: deferred work is the place for nested waits */
-	ctrl->reset_queued = true;
 	nvmf_reactor_defer(ctrl->reactor, &ctrl->reset_work);
 }
 
@@ -786,7 +784,6 @@ static void reset_work_fn(struct nvmf_deferred *d)
 		(struct nvmf_host_ctrl *)((char *)d - offsetof(struct nvmf_host_ctrl, reset_work));
 	int state = atomic_load(&ctrl->state);
 
-	ctrl->reset_queued = false;
 	if (state == NVMF_CTRL_RESETTING) {
 		teardown(ctrl);
 		if (!nvmf_host_set_state(ctrl, NVMF_CTRL_CONNECTING))
@@ -809,7 +806,6 @@ void nvmf_host_start_reset(struct nvmf_host_ctrl *ctrl)
 {
 	if (!nvmf_host_set_state(ctrl, NVMF_CTRL_RESETTING))
 		return;
-	ctrl->reset_queued = true;
 	nvmf_reactor_defer(ctrl->reactor, &ctrl->reset_work);
 }
 

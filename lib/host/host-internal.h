@@ -41,8 +41,7 @@ struct nvmf_host_queue;
 
 enum nvmf_host_req_state {
 	NVMF_HREQ_FREE = 0,
-	NVMF_HREQ_WAITING, /* queued while the controller reconnects */
-	NVMF_HREQ_SENT,	   /* owned by the transport */
+	NVMF_HREQ_SENT, /* owned by the transport */
 };
 
 /**
@@ -201,7 +200,6 @@ struct nvmf_host_ctrl {
 	struct nvmf_host_pending **pending_tail;
 	bool fail_fast; /* fast_io_fail_tmo expired: fail I/O while not LIVE */
 	struct nvmf_deferred reset_work;
-	bool reset_queued;
 	bool in_associate;
 	bool pending_retry;    /* parked commands wait for a free tag */
 	unsigned int cb_depth; /* inside a completion callback: no synchronous waits */
@@ -219,10 +217,6 @@ struct nvmf_host_ctrl {
 	/* namespaces */
 	struct nvmf_host_ns *ns;
 	size_t nr_ns;
-	uint64_t ana_chgcnt;
-
-	/* loop transport */
-	void *loop;
 };
 
 /* core (ctrl.c, queue.c); see also queue.h */

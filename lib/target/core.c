@@ -92,7 +92,6 @@ struct nvmf_tgt *nvmf_tgt_create(const struct nvmf_tgt_opts *opts)
 		errno = EINVAL;
 		return NULL;
 	}
-	pthread_mutex_init(&tgt->lock, NULL);
 
 	d = subsys_alloc(tgt);
 	if (!d)
@@ -547,7 +546,6 @@ void nvmf_tgt_destroy(struct nvmf_tgt *tgt)
 	for (unsigned int r = 0; r < tgt->nr_reactors; r++)
 		nvmf_reactor_destroy(tgt->reactors[r]);
 	free(tgt->reactors);
-	pthread_mutex_destroy(&tgt->lock);
 	free(tgt);
 }
 

@@ -270,7 +270,6 @@ struct nvmf_tgt {
 	size_t nr_ports;
 	_Atomic uint64_t disc_genctr;
 
-	pthread_mutex_t lock; /* lists of controllers across subsystems during shutdown */
 	atomic_int nr_ctrls;
 	atomic_int nr_sqs;
 };
@@ -378,7 +377,6 @@ struct nvmf_tgt_req {
 	struct nvmf_uring_cb uring_cb; /* backends that use the reactor's io_uring */
 	struct nvmf_bdev_io bdev_io;
 	void *cmp_buf; /* Compare: media data is read here (a second @buf_len area) */
-	uint64_t start_ns;
 };
 
 /**

@@ -89,7 +89,6 @@ struct tcp_port {
 	struct nvmf_tgt *tgt;
 	struct nvmf_reactor *reactor;
 	struct nvmf_fd_handler h;
-	atomic_bool removed;
 };
 
 struct tcp_queue {
