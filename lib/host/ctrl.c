@@ -316,6 +316,12 @@ int nvmf_host_scan_ns(struct nvmf_host_ctrl *ctrl)
 		if (!id->nsze)
 			continue;
 		fmt = id->flbas & 0xf;
+		/* LBADS is a log2: 512 bytes .. 2 GiB is all a shift can carry (NVM 1.0c 4.1.5) */
+		if (id->lbaf[fmt].ds && (id->lbaf[fmt].ds < 9 || id->lbaf[fmt].ds > 31)) {
+			nvmf_warn("host %s: nsid %u: LBA data size 2^%u unusable, skipped",
+				  ctrl->subnqn, list[i], id->lbaf[fmt].ds);
+			continue;
+		}
 		ns[nr].info.nsid = list[i];
 		ns[nr].info.nsze = id->nsze;
 		ns[nr].info.lba_shift = id->lbaf[fmt].ds ? id->lbaf[fmt].ds : 9;

@@ -245,6 +245,12 @@ static void tag_complete(struct tcp_hq *tq, struct tcp_htag *t)
 			 req->tag, req->xfer, t->len);
 		return;
 	}
+	/*
+	 * A read the controller ended early with LAST (nvmet does for short admin data):
+	 * what was not sent reads as zeroes, never as the buffer's old contents.
+	 */
+	if (cqe_success(&req->cqe) && req->dir == NVMF_HOST_DATA_C2H && req->xfer < t->len)
+		memset((uint8_t *)req->buf + req->xfer, 0, t->len - req->xfer);
 	tag_finish(t, 0);
 }
 

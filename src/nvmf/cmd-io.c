@@ -42,7 +42,12 @@ static int lba_size(struct cli_ctx *ctx, uint32_t nsid, uint32_t *out)
 	if (!ret) {
 		unsigned int f = (ns->flbas & 0xf) | ((ns->flbas >> 5) & 3) << 4;
 
-		*out = 1u << (ns->lbaf[f].ds ? ns->lbaf[f].ds : 9);
+		uint8_t ds = ns->lbaf[f].ds ? ns->lbaf[f].ds : 9;
+
+		if (ds < 9 || ds > 31)
+			ret = -EPROTO; /* not a usable LBA size */
+		else
+			*out = 1u << ds;
 	}
 	free(ns);
 	return ret;

@@ -219,6 +219,8 @@ void json_ns_descs(const void *buf)
 			val = json_hex(v, d->nidl);
 			break;
 		case NVME_NIDT_UUID:
+			if (d->nidl < NVME_NIDT_UUID_LEN)
+				break; /* too short to hold one: the controller's error */
 			type = "uuid";
 			snprintf(s, sizeof(s),
 				 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%"

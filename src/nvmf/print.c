@@ -250,7 +250,8 @@ void show_id_ns(const struct nvme_id_ns *ns, uint32_t nsid, enum cli_fmt fmt, un
 			printf("LBA Format %2u : Metadata Size: %-3u bytes - Data Size: %-2u bytes "
 			       "- "
 			       "Relative Performance: %#x %s %s\n",
-			       i, ns->lbaf[i].ms, 1u << ns->lbaf[i].ds, ns->lbaf[i].rp,
+			       i, ns->lbaf[i].ms, ns->lbaf[i].ds < 32 ? 1u << ns->lbaf[i].ds : 0,
+			       ns->lbaf[i].rp,
 			       ns->lbaf[i].rp == 3   ? "Degraded"
 			       : ns->lbaf[i].rp == 2 ? "Good"
 			       : ns->lbaf[i].rp == 1 ? "Better"
@@ -320,6 +321,8 @@ void show_ns_descs(const void *buf, uint32_t nsid, enum cli_fmt fmt, unsigned in
 			printf("\n");
 			break;
 		case NVME_NIDT_UUID:
+			if (d->nidl < NVME_NIDT_UUID_LEN)
+				break; /* too short to hold one: the controller's error */
 			uuid_str(v, s);
 			printf("uuid    : %s\n", s);
 			break;
