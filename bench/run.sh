@@ -31,7 +31,7 @@ cat >"$work/bench.json" <<JSON
         "device": { "path": "", "nvmf_backend": "null", "nvmf_size": "64G" } } ] } ] }
 JSON
 
-taskset -c $tcpu "$build/nvmf-tgt" -c "$work/bench.json" -r 1 -q >"$work/tgt.log" 2>&1 &
+taskset -c $tcpu "$build/nvmf-tgt" -c "$work/bench.json" --reactors 1 -q >"$work/tgt.log" 2>&1 &
 tgt_pid=$!
 for _ in $(seq 100); do
 	python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$port)))" && break

@@ -192,6 +192,128 @@ int nvmf_tgt_port_add_referral(struct nvmf_tgt_port *port, const struct nvmf_tgt
  */
 int nvmf_tgt_port_set_ana_state(struct nvmf_tgt_port *port, uint32_t anagrpid, uint8_t state);
 
+/* -------------------------------------------------------------------------------------- */
+/* Changing a running target. Control path: call from one thread that is not a reactor (the
+ * calls may wait, up to 10 s, for reactors and in-flight commands). nvmf_tgt_add_subsys(),
+ * nvmf_tgt_subsys_add_ns(), nvmf_tgt_subsys_allow_host(), nvmf_tgt_add_port() (which then
+ * listens at once), nvmf_tgt_port_add_subsys() and nvmf_tgt_port_add_referral() work on a
+ * running target too. Connected hosts hear of each change through asynchronous events
+ * (NVMe Base 2.0c 5.2): Namespace Attribute Changed with the Changed Namespace List for
+ * namespaces, Discovery Log Page Change for ports, exports and hosts. */
+
+/**
+ * nvmf_tgt_find_subsys_by_nqn() - the NVM subsystem @nqn, or NULL
+ */
+struct nvmf_tgt_subsys *nvmf_tgt_find_subsys_by_nqn(struct nvmf_tgt *tgt, const char *nqn);
+
+/**
+ * nvmf_tgt_find_port_by_id() - the port with port ID @portid, or NULL
+ */
+struct nvmf_tgt_port *nvmf_tgt_find_port_by_id(struct nvmf_tgt *tgt, uint16_t portid);
+
+/**
+ * nvmf_tgt_subsys_remove_ns() - take namespace @nsid out of @subsys: new commands get Invalid
+ * Namespace, commands in flight finish, then the backend is closed
+ * Return: 0 or -ENOENT / -ENOMEM.
+ */
+int nvmf_tgt_subsys_remove_ns(struct nvmf_tgt_subsys *subsys, uint32_t nsid);
+
+/**
+ * nvmf_tgt_subsys_resize_ns() - change namespace @nsid's size (NSZE/NCAP/NUSE), like nvmet's
+ * revalidate_size
+ * @subsys: subsystem
+ * @nsid: namespace
+ * @size_bytes: new size in bytes, rounded down to the LBA size; 0 re-reads the medium's size
+ *	(after the file or device was resized underneath)
+ * @new_size: the size in force afterwards, bytes (may be NULL)
+ *
+ * A regular file grows (sparse) or is truncated; a block device must be at least that
+ * large; the null backend takes any size; the mem backend cannot be resized.
+ * Return: 0, -ENOENT, -EINVAL (less than one LBA), -EOPNOTSUPP (mem), or the medium's -errno.
+ */
+int nvmf_tgt_subsys_resize_ns(struct nvmf_tgt_subsys *subsys, uint32_t nsid, uint64_t size_bytes,
+			      uint64_t *new_size);
+
+/**
+ * nvmf_tgt_subsys_disallow_host() - remove @hostnqn from the allowed hosts (controllers it
+ * has stay connected, as with nvmet)
+ * Return: 0 or -ENOENT.
+ */
+int nvmf_tgt_subsys_disallow_host(struct nvmf_tgt_subsys *subsys, const char *hostnqn);
+
+/** nvmf_tgt_subsys_set_allow_any_host() - nvmetcli's attr_allow_any_host */
+void nvmf_tgt_subsys_set_allow_any_host(struct nvmf_tgt_subsys *subsys, bool allow);
+
+/**
+ * nvmf_tgt_remove_subsys() - remove @subsys from every port and the target, disconnect its
+ * controllers, and free it once they have gone
+ * Return: 0 or -ENOENT.
+ */
+int nvmf_tgt_remove_subsys(struct nvmf_tgt *tgt, struct nvmf_tgt_subsys *subsys);
+
+/**
+ * nvmf_tgt_port_remove_subsys() - stop exporting @subsys on @port; its controllers that came
+ * in through @port are disconnected (as nvmet's port unlink)
+ * Return: 0 or -ENOENT.
+ */
+int nvmf_tgt_port_remove_subsys(struct nvmf_tgt_port *port, struct nvmf_tgt_subsys *subsys);
+
+/**
+ * nvmf_tgt_remove_port() - stop listening on @port and disconnect every controller that came
+ * in through it. @port must not be used afterwards.
+ * Return: 0 or -ENOENT.
+ */
+int nvmf_tgt_remove_port(struct nvmf_tgt *tgt, struct nvmf_tgt_port *port);
+
+/**
+ * struct nvmf_tgt_ctrl_info - one controller as the control socket lists it
+ * @subsys_nqn: its subsystem
+ * @hostnqn: the host's NQN
+ * @cntlid: controller ID
+ * @portid: the port its admin queue came in on
+ * @state: "enabling" (connected, CC.EN not yet 1), "live" (CSTS.RDY), "shutdown" (CC.SHN
+ *	seen), "disabled" (CC.EN cleared), "failed" (fatal: being torn down)
+ * @cc: CC property
+ * @csts: CSTS property
+ * @kato_ms: keep-alive timeout in force, ms (0: none)
+ * @nr_io_queues: I/O queues connected right now
+ * @keep_alive_count: Keep Alive commands received (NVMe Base 2.0c 5.25)
+ * @last_keep_alive_ms: ms since the last Keep Alive command (UINT64_MAX: none yet)
+ */
+struct nvmf_tgt_ctrl_info {
+	char subsys_nqn[256];
+	char hostnqn[256];
+	uint16_t cntlid;
+	uint16_t portid;
+	const char *state;
+	uint32_t cc;
+	uint32_t csts;
+	uint32_t kato_ms;
+	uint16_t nr_io_queues;
+	uint64_t keep_alive_count;
+	uint64_t last_keep_alive_ms;
+};
+
+/**
+ * nvmf_tgt_ctrl_list() - the controllers of subsystem @nqn (NULL: of every subsystem, the
+ * discovery subsystem included). Callable from any thread.
+ * @tgt: target
+ * @nqn: subsystem NQN or NULL
+ * @info: output array
+ * @max: entries of @info
+ *
+ * Return: the number of controllers (may exceed @max; @info holds the first @max).
+ */
+size_t nvmf_tgt_ctrl_list(struct nvmf_tgt *tgt, const char *nqn, struct nvmf_tgt_ctrl_info *info,
+			  size_t max);
+
+/**
+ * nvmf_tgt_ctrl_fail() - force controller @cntlid of subsystem @nqn into the fatal state:
+ * CSTS.CFS is set and every queue of it disconnected, as on a keep-alive timeout
+ * Return: 0 or -ENOENT.
+ */
+int nvmf_tgt_ctrl_fail(struct nvmf_tgt *tgt, const char *nqn, uint16_t cntlid);
+
 /**
  * nvmf_tgt_start() - start the reactors and listen on every port
  * @tgt: target
@@ -215,5 +337,126 @@ void nvmf_tgt_stop(struct nvmf_tgt *tgt);
  * @tgt: target
  */
 void nvmf_tgt_destroy(struct nvmf_tgt *tgt);
+
+/* -------------------------------------------------------------------------------------- */
+/* Fault injection (for driver and test developers; lib/target/fault.c) */
+
+/**
+ * enum nvmf_tgt_fault_action - what a matching command suffers
+ * @NVMF_TGT_FAULT_DELAY: complete it @delay_ms later than it would have completed
+ * @NVMF_TGT_FAULT_HOLD: keep its completion until nvmf_tgt_fault_release() (or until its
+ *	queue goes away: a held command never blocks a disconnect)
+ * @NVMF_TGT_FAULT_STATUS: do not execute it; complete it with @status
+ * @NVMF_TGT_FAULT_DROP: execute it but never send its response (nor its C2H data)
+ * @NVMF_TGT_FAULT_DISCONNECT: close the command's connection (queue) once @after matching
+ *	commands have been seen (and again after each disconnect, @count permitting); the
+ *	command that trips it gets no response
+ * @NVMF_TGT_FAULT_CORRUPT_HDGST: flip a bit of the response PDU's header digest (TCP with
+ *	header digest only: other commands do not match the rule)
+ * @NVMF_TGT_FAULT_CORRUPT_DDGST: flip a bit of the C2H data digest (TCP with data digest,
+ *	commands that return data only: other commands do not match the rule)
+ * @NVMF_TGT_FAULT_NO_KEEP_ALIVE: stop answering Keep Alive: a DROP restricted to the admin
+ *	Keep Alive command (opcode 0x18); the command still counts as host activity
+ */
+enum nvmf_tgt_fault_action {
+	NVMF_TGT_FAULT_DELAY = 1,
+	NVMF_TGT_FAULT_HOLD,
+	NVMF_TGT_FAULT_STATUS,
+	NVMF_TGT_FAULT_DROP,
+	NVMF_TGT_FAULT_DISCONNECT,
+	NVMF_TGT_FAULT_CORRUPT_HDGST,
+	NVMF_TGT_FAULT_CORRUPT_DDGST,
+	NVMF_TGT_FAULT_NO_KEEP_ALIVE,
+};
+
+/* struct nvmf_tgt_fault.queue */
+#define NVMF_TGT_FAULT_QUEUE_ANY (-1)	/* every queue */
+#define NVMF_TGT_FAULT_QUEUE_ADMIN (-2) /* the admin queue (QID 0) */
+#define NVMF_TGT_FAULT_QUEUE_IO (-3)	/* every I/O queue (QID >= 1) */
+
+/**
+ * struct nvmf_tgt_fault - one fault injection rule; a command matches when every selector
+ * that is set matches it. Rules are tried in the order they were added; the first match wins
+ * (when @probability then spares the command, no other rule acts on it).
+ * @subsys_nqn: subsystem NQN, NULL or "" for any (the discovery subsystem included)
+ * @cntlid: controller ID, -1 for any
+ * @queue: a QID >= 0, or NVMF_TGT_FAULT_QUEUE_ANY / _ADMIN / _IO
+ * @opcode: command opcode 0..255 (admin or I/O per the queue), -1 for any; fabrics commands
+ *	(Connect, Property Get/Set) and Asynchronous Event Requests are never matched
+ * @nsid: NSID, -1 for any (0 matches commands with NSID 0)
+ * @count: the rule acts on at most this many commands, then stays listed, spent (0: no limit)
+ * @probability: chance in 0..1 that a matching command is acted on (0 means 1: always)
+ * @action: enum nvmf_tgt_fault_action
+ * @delay_ms: DELAY: milliseconds added to the completion
+ * @delay_max_ms: DELAY: when > @delay_ms, each command is delayed a uniformly random time in
+ *	[@delay_ms, @delay_max_ms]
+ * @status: STATUS: NVMe status (SCT << 8 | SC, plus NVME_STATUS_DNR / _MORE)
+ * @after: DISCONNECT: matching commands to let through before the one that disconnects
+ */
+struct nvmf_tgt_fault {
+	const char *subsys_nqn;
+	int32_t cntlid;
+	int32_t queue;
+	int32_t opcode;
+	int64_t nsid;
+	uint64_t count;
+	double probability;
+	enum nvmf_tgt_fault_action action;
+	uint32_t delay_ms;
+	uint32_t delay_max_ms;
+	uint16_t status;
+	uint32_t after;
+};
+
+/**
+ * struct nvmf_tgt_fault_info - a listed rule
+ * @id: rule ID (from nvmf_tgt_fault_add())
+ * @rule: the rule as added (@rule.subsys_nqn points into the target; valid until the rule is
+ *	removed)
+ * @hits: commands the rule acted on so far
+ * @held: commands it holds right now (HOLD)
+ */
+struct nvmf_tgt_fault_info {
+	uint32_t id;
+	struct nvmf_tgt_fault rule;
+	uint64_t hits;
+	uint32_t held;
+};
+
+/**
+ * nvmf_tgt_fault_add() - add a fault injection rule; it applies to commands that complete
+ * from now on. Callable from any thread, target started or not.
+ * @tgt: target
+ * @f: the rule (copied)
+ * @id: its ID (>= 1)
+ *
+ * Return: 0, -EINVAL (unknown action, probability outside 0..1, queue < -3, opcode > 255,
+ * cntlid/nsid out of range, NQN too long, a STATUS status without SCT/SC), -ENOSPC (more
+ * than 64 rules), -ENOMEM.
+ */
+int nvmf_tgt_fault_add(struct nvmf_tgt *tgt, const struct nvmf_tgt_fault *f, uint32_t *id);
+
+/**
+ * nvmf_tgt_fault_remove() - remove rule @id (0: every rule), releasing what it holds
+ * Return: 0 or -ENOENT.
+ */
+int nvmf_tgt_fault_remove(struct nvmf_tgt *tgt, uint32_t id);
+
+/**
+ * nvmf_tgt_fault_release() - complete the commands rule @id holds (0: every rule's), each on
+ * its own reactor, as they would have completed; the rule goes on holding new ones
+ * Return: the number of commands released, or -ENOENT.
+ */
+int nvmf_tgt_fault_release(struct nvmf_tgt *tgt, uint32_t id);
+
+/**
+ * nvmf_tgt_fault_list() - the rules, in match order
+ * @tgt: target
+ * @info: output array
+ * @max: entries of @info
+ *
+ * Return: the number of rules (may exceed @max; @info holds the first @max).
+ */
+size_t nvmf_tgt_fault_list(struct nvmf_tgt *tgt, struct nvmf_tgt_fault_info *info, size_t max);
 
 #endif

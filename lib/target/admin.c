@@ -163,17 +163,24 @@ static uint64_t div_round_up(uint64_t n, uint64_t d)
 	return n / d + (n % d != 0);
 }
 
-/* NN: the highest NSID the subsystem can hold (NSIDs 1..NN are valid, some inactive) */
+/*
+ * NN: the highest NSID the subsystem can hold (NSIDs 1..NN are valid, some inactive). Like
+ * nvmet's NVMET_MAX_NAMESPACES, at least 1024, so that namespaces added at run time under
+ * NN do not change Identify Controller.
+ */
 static uint32_t subsys_nn(const struct nvmf_tgt_subsys *subsys)
 {
-	return subsys->max_nsid;
+	uint32_t max = nvmf_tgt_ns_table(subsys)->max_nsid;
+
+	return max > NVMF_TGT_MIN_NN ? max : NVMF_TGT_MIN_NN;
 }
 
 static struct nvmf_tgt_ns *next_active_ns(const struct nvmf_tgt_subsys *subsys, uint32_t after)
 {
+	uint32_t max = nvmf_tgt_ns_table(subsys)->max_nsid;
 	uint32_t nsid;
 
-	for (nsid = after + 1; nsid != 0 && nsid <= subsys->max_nsid; nsid++) {
+	for (nsid = after + 1; nsid != 0 && nsid <= max; nsid++) {
 		struct nvmf_tgt_ns *ns = nvmf_tgt_find_ns(subsys, nsid);
 
 		if (ns)
@@ -968,9 +975,16 @@ static void execute_get_features(struct nvmf_tgt_req *req)
 
 static void execute_keep_alive(struct nvmf_tgt_req *req)
 {
+	struct nvmf_tgt_ctrl *ctrl = req->sq->ctrl;
+
 	/* nvmf_tgt_req_init() already counted this command as keep-alive activity */
 	if (!check_data_len(req, 0))
 		return;
+	/* admin queue only: one writer, so a load and a store (read by nvmf_tgt_ctrl_list()) */
+	atomic_store_explicit(&ctrl->ka_count,
+			      atomic_load_explicit(&ctrl->ka_count, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	atomic_store_explicit(&ctrl->ka_last_ns, nvmf_now_ns(), memory_order_relaxed);
 	nvmf_tgt_req_complete(req, NVME_SC_SUCCESS);
 }
 

@@ -469,6 +469,30 @@ out_free:
 	return ret;
 }
 
+static int file_resize(struct nvmf_tgt_ns *ns, uint64_t *size_bytes)
+{
+	struct file_bdev *fb = ns->bdev;
+	uint64_t size;
+	struct stat st;
+
+	if (fb->blkdev) {
+		if (ioctl(fb->fd, BLKGETSIZE64, &size))
+			return -errno;
+		if (!*size_bytes)
+			*size_bytes = size;
+		return *size_bytes > size ? -ENOSPC : 0;
+	}
+	if (!*size_bytes) {
+		if (fstat(fb->fd, &st))
+			return -errno;
+		*size_bytes = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (*size_bytes > (uint64_t)INT64_MAX)
+		return -EFBIG;
+	return ftruncate(fb->fd, (off_t)*size_bytes) ? -errno : 0;
+}
+
 static void file_close(struct nvmf_tgt_ns *ns)
 {
 	struct file_bdev *fb = ns->bdev;
@@ -505,6 +529,7 @@ const struct nvmf_bdev_ops nvmf_bdev_file_ops = {
 	.name = "file",
 	.open = file_open,
 	.close = file_close,
+	.resize = file_resize,
 	.rw = file_rw,
 	.flush = file_flush,
 	.write_zeroes = file_write_zeroes,

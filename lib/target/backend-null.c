@@ -27,6 +27,12 @@ static void null_close(struct nvmf_tgt_ns *ns)
 	(void)ns;
 }
 
+static int null_resize(struct nvmf_tgt_ns *ns, uint64_t *size_bytes)
+{
+	(void)ns;
+	return *size_bytes ? 0 : -EINVAL; /* no medium whose size could be re-read */
+}
+
 static void null_rw(struct nvmf_tgt_req *req, bool write, void *buf, uint64_t off, uint32_t len,
 		    bool fua)
 {
@@ -69,6 +75,7 @@ const struct nvmf_bdev_ops nvmf_bdev_null_ops = {
 	.name = "null",
 	.open = null_open,
 	.close = null_close,
+	.resize = null_resize,
 	.rw = null_rw,
 	.flush = null_flush,
 	.write_zeroes = null_write_zeroes,

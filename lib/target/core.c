@@ -28,16 +28,21 @@ static bool is_pow2(uint64_t v)
 static struct nvmf_tgt_subsys *subsys_alloc(struct nvmf_tgt *tgt)
 {
 	struct nvmf_tgt_subsys *s = calloc(1, sizeof(*s));
+	struct nvmf_tgt_ns_table *t = calloc(1, sizeof(*t));
 
-	if (!s)
+	if (!s || !t) {
+		free(s);
+		free(t);
 		return NULL;
+	}
+	atomic_init(&s->nst, t);
 	s->tgt = tgt;
 	pthread_mutex_init(&s->lock, NULL);
 	s->power_on_ns = nvmf_now_ns();
 	return s;
 }
 
-static void ns_free(struct nvmf_tgt_ns *ns)
+void nvmf_tgt_ns_free(struct nvmf_tgt_ns *ns)
 {
 	if (!ns)
 		return;
@@ -47,13 +52,16 @@ static void ns_free(struct nvmf_tgt_ns *ns)
 	free(ns);
 }
 
-static void subsys_free(struct nvmf_tgt_subsys *s)
+void nvmf_tgt_subsys_free(struct nvmf_tgt_subsys *s)
 {
+	struct nvmf_tgt_ns_table *t;
+
 	if (!s)
 		return;
-	for (uint32_t i = 0; i < s->max_nsid; i++)
-		ns_free(s->ns[i]);
-	free(s->ns);
+	t = nvmf_tgt_ns_table(s);
+	for (uint32_t i = 0; i < t->max_nsid; i++)
+		nvmf_tgt_ns_free(t->ns[i]);
+	free(t);
 	for (size_t i = 0; i < s->nr_allowed_hosts; i++)
 		free(s->allowed_hosts[i]);
 	free(s->allowed_hosts);
@@ -70,6 +78,8 @@ struct nvmf_tgt *nvmf_tgt_create(const struct nvmf_tgt_opts *opts)
 		return NULL;
 	if (opts)
 		tgt->opts = *opts;
+	pthread_rwlock_init(&tgt->cfg_lock, NULL);
+	pthread_mutex_init(&tgt->ctl_lock, NULL);
 	if (!tgt->opts.nr_reactors) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -92,6 +102,7 @@ struct nvmf_tgt *nvmf_tgt_create(const struct nvmf_tgt_opts *opts)
 		errno = EINVAL;
 		return NULL;
 	}
+	nvmf_tgt_fault_init(tgt);
 
 	d = subsys_alloc(tgt);
 	if (!d)
@@ -142,6 +153,26 @@ struct nvmf_tgt_subsys *nvmf_tgt_find_subsys(struct nvmf_tgt *tgt, const char *n
 	return NULL;
 }
 
+struct nvmf_tgt_subsys *nvmf_tgt_find_subsys_by_nqn(struct nvmf_tgt *tgt, const char *nqn)
+{
+	struct nvmf_tgt_subsys *s;
+
+	pthread_rwlock_rdlock(&tgt->cfg_lock);
+	s = nvmf_tgt_find_subsys(tgt, nqn);
+	pthread_rwlock_unlock(&tgt->cfg_lock);
+	return s && s->subtype == NVME_NQN_NVME ? s : NULL;
+}
+
+struct nvmf_tgt_port *nvmf_tgt_find_port_by_id(struct nvmf_tgt *tgt, uint16_t portid)
+{
+	struct nvmf_tgt_port *p;
+
+	pthread_rwlock_rdlock(&tgt->cfg_lock);
+	p = nvmf_tgt_find_port(tgt, portid);
+	pthread_rwlock_unlock(&tgt->cfg_lock);
+	return p;
+}
+
 static void copy_str(char *dst, size_t size, const char *src, const char *def)
 {
 	snprintf(dst, size, "%s", src && *src ? src : def);
@@ -153,21 +184,13 @@ int nvmf_tgt_add_subsys(struct nvmf_tgt *tgt, const struct nvmf_tgt_subsys_param
 	struct nvmf_tgt_subsys *s, **arr;
 	char serial[21];
 
-	if (!p->nqn || !nqn_valid(p->nqn) || tgt->started)
+	if (!p->nqn || !nqn_valid(p->nqn))
 		return -EINVAL;
-	if (nvmf_tgt_find_subsys(tgt, p->nqn))
-		return -EEXIST;
 	if (p->cntlid_min && p->cntlid_max && p->cntlid_min > p->cntlid_max)
 		return -EINVAL;
 	s = subsys_alloc(tgt);
 	if (!s)
 		return -ENOMEM;
-	arr = realloc(tgt->subsys, (tgt->nr_subsys + 1) * sizeof(*arr));
-	if (!arr) {
-		subsys_free(s);
-		return -ENOMEM;
-	}
-	tgt->subsys = arr;
 	snprintf(s->nqn, sizeof(s->nqn), "%s", p->nqn);
 	s->subtype = NVME_NQN_NVME;
 	/* like nvmet: a stable serial derived from the NQN unless one is given */
@@ -186,7 +209,22 @@ int nvmf_tgt_add_subsys(struct nvmf_tgt *tgt, const struct nvmf_tgt_subsys_param
 	s->cntlid_max = p->cntlid_max ? p->cntlid_max : NVME_CNTLID_MAX;
 	s->next_cntlid = s->cntlid_min;
 	s->allow_any_host = p->allow_any_host;
+
+	pthread_rwlock_wrlock(&tgt->cfg_lock);
+	if (nvmf_tgt_find_subsys(tgt, p->nqn)) {
+		pthread_rwlock_unlock(&tgt->cfg_lock);
+		nvmf_tgt_subsys_free(s);
+		return -EEXIST;
+	}
+	arr = realloc(tgt->subsys, (tgt->nr_subsys + 1) * sizeof(*arr));
+	if (!arr) {
+		pthread_rwlock_unlock(&tgt->cfg_lock);
+		nvmf_tgt_subsys_free(s);
+		return -ENOMEM;
+	}
+	tgt->subsys = arr;
 	tgt->subsys[tgt->nr_subsys++] = s;
+	pthread_rwlock_unlock(&tgt->cfg_lock);
 	if (out)
 		*out = s;
 	return 0;
@@ -196,17 +234,29 @@ int nvmf_tgt_subsys_allow_host(struct nvmf_tgt_subsys *s, const char *hostnqn)
 {
 	char **arr;
 
+	char *dup;
+	int ret = 0;
+
 	if (!hostnqn || !nqn_valid(hostnqn))
 		return -EINVAL;
-	arr = realloc(s->allowed_hosts, (s->nr_allowed_hosts + 1) * sizeof(*arr));
-	if (!arr)
+	dup = strdup(hostnqn);
+	if (!dup)
 		return -ENOMEM;
-	s->allowed_hosts = arr;
-	arr[s->nr_allowed_hosts] = strdup(hostnqn);
-	if (!arr[s->nr_allowed_hosts])
-		return -ENOMEM;
-	s->nr_allowed_hosts++;
-	return 0;
+	pthread_rwlock_wrlock(&s->tgt->cfg_lock);
+	for (size_t i = 0; i < s->nr_allowed_hosts; i++)
+		if (!strcmp(s->allowed_hosts[i], hostnqn))
+			ret = -EEXIST;
+	arr = ret ? NULL : realloc(s->allowed_hosts, (s->nr_allowed_hosts + 1) * sizeof(*arr));
+	if (arr) {
+		s->allowed_hosts = arr;
+		arr[s->nr_allowed_hosts++] = dup;
+		dup = NULL;
+	} else if (!ret) {
+		ret = -ENOMEM;
+	}
+	pthread_rwlock_unlock(&s->tgt->cfg_lock);
+	free(dup);
+	return ret;
 }
 
 bool nvmf_tgt_host_allowed(const struct nvmf_tgt_subsys *s, const char *hostnqn)
@@ -239,11 +289,11 @@ int nvmf_tgt_subsys_add_ns(struct nvmf_tgt_subsys *s, const struct nvmf_tgt_ns_p
 	struct nvmf_tgt_ns *ns;
 	int ret;
 
-	if (!p->nsid || p->nsid == NVME_NSID_ALL || s->tgt->started)
+	if (!p->nsid || p->nsid == NVME_NSID_ALL || s->subtype != NVME_NQN_NVME)
 		return -EINVAL;
 	if (p->anagrpid > NVMF_TGT_MAX_ANA_GROUPS)
 		return -EINVAL;
-	if (p->nsid <= s->max_nsid && s->ns[p->nsid - 1])
+	if (nvmf_tgt_ns_lookup(s, p->nsid))
 		return -EEXIST;
 	ns = calloc(1, sizeof(*ns));
 	if (!ns)
@@ -291,32 +341,28 @@ int nvmf_tgt_subsys_add_ns(struct nvmf_tgt_subsys *s, const struct nvmf_tgt_ns_p
 	ret = ns->ops->open(ns, p);
 	if (ret < 0) {
 		ns->ops = NULL;
-		ns_free(ns);
+		nvmf_tgt_ns_free(ns);
 		return ret;
 	}
-	if (p->nsid > s->max_nsid) {
-		struct nvmf_tgt_ns **arr = realloc(s->ns, p->nsid * sizeof(*arr));
+	ret = nvmf_tgt_publish_ns(s, ns);
+	if (ret < 0)
+		nvmf_tgt_ns_free(ns);
+	return ret;
+}
 
-		if (!arr) {
-			ns_free(ns);
-			return -ENOMEM;
-		}
-		memset(arr + s->max_nsid, 0, (p->nsid - s->max_nsid) * sizeof(*arr));
-		s->ns = arr;
-		s->max_nsid = p->nsid;
-	}
-	s->ns[p->nsid - 1] = ns;
-	s->nr_ns++;
-	return 0;
+struct nvmf_tgt_ns *nvmf_tgt_ns_lookup(const struct nvmf_tgt_subsys *s, uint32_t nsid)
+{
+	const struct nvmf_tgt_ns_table *t = nvmf_tgt_ns_table(s);
+
+	if (!nsid || nsid > t->max_nsid)
+		return NULL;
+	return t->ns[nsid - 1];
 }
 
 struct nvmf_tgt_ns *nvmf_tgt_find_ns(const struct nvmf_tgt_subsys *s, uint32_t nsid)
 {
-	struct nvmf_tgt_ns *ns;
+	struct nvmf_tgt_ns *ns = nvmf_tgt_ns_lookup(s, nsid);
 
-	if (!nsid || nsid > s->max_nsid)
-		return NULL;
-	ns = s->ns[nsid - 1];
 	return ns && ns->enabled ? ns : NULL;
 }
 
@@ -325,9 +371,8 @@ int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p
 {
 	const struct nvmf_tgt_transport_ops *ops;
 	struct nvmf_tgt_port *port, **arr;
+	int ret;
 
-	if (tgt->started)
-		return -EINVAL;
 	switch (p->trtype) {
 	case NVMF_TRTYPE_TCP:
 		if (!p->traddr || !p->trsvcid)
@@ -343,18 +388,11 @@ int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p
 	default:
 		return -EPROTONOSUPPORT;
 	}
-	for (size_t i = 0; i < tgt->nr_ports; i++)
-		if (tgt->ports[i]->portid == p->portid)
-			return -EEXIST;
+	if (nvmf_tgt_find_port(tgt, p->portid))
+		return -EEXIST;
 	port = calloc(1, sizeof(*port));
 	if (!port)
 		return -ENOMEM;
-	arr = realloc(tgt->ports, (tgt->nr_ports + 1) * sizeof(*arr));
-	if (!arr) {
-		free(port);
-		return -ENOMEM;
-	}
-	tgt->ports = arr;
 	port->tgt = tgt;
 	port->portid = p->portid;
 	port->trtype = p->trtype;
@@ -366,26 +404,61 @@ int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p
 	for (unsigned int i = 0; i <= NVMF_TGT_MAX_ANA_GROUPS; i++)
 		atomic_init(&port->ana_state[i], NVME_ANA_OPTIMIZED);
 	atomic_init(&port->ana_chgcnt, 1);
-	tgt->ports[tgt->nr_ports++] = port;
+	if (tgt->started) {
+		ret = ops->add_port(tgt, port);
+		if (ret < 0) {
+			free(port);
+			return ret;
+		}
+	}
+	pthread_rwlock_wrlock(&tgt->cfg_lock);
+	arr = realloc(tgt->ports, (tgt->nr_ports + 1) * sizeof(*arr));
+	if (arr) {
+		tgt->ports = arr;
+		tgt->ports[tgt->nr_ports++] = port;
+	}
+	pthread_rwlock_unlock(&tgt->cfg_lock);
+	if (!arr) {
+		if (tgt->started)
+			ops->remove_port(port);
+		free(port);
+		return -ENOMEM;
+	}
+	if (tgt->started)
+		nvmf_tgt_disc_changed(tgt);
 	if (out)
 		*out = port;
 	return 0;
+}
+
+struct nvmf_tgt_port *nvmf_tgt_find_port(struct nvmf_tgt *tgt, uint16_t portid)
+{
+	for (size_t i = 0; i < tgt->nr_ports; i++)
+		if (tgt->ports[i]->portid == portid)
+			return tgt->ports[i];
+	return NULL;
 }
 
 int nvmf_tgt_port_add_subsys(struct nvmf_tgt_port *port, struct nvmf_tgt_subsys *s)
 {
 	struct nvmf_tgt_subsys **arr;
 
-	if (port->tgt->started)
-		return -EBUSY; /* the discovery log reads these lists without a lock */
-	if (nvmf_tgt_port_has_subsys(port, s))
+	if (s->subtype != NVME_NQN_NVME)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&port->tgt->cfg_lock);
+	if (nvmf_tgt_port_has_subsys(port, s)) {
+		pthread_rwlock_unlock(&port->tgt->cfg_lock);
 		return 0;
+	}
 	arr = realloc(port->subsys, (port->nr_subsys + 1) * sizeof(*arr));
+	if (arr) {
+		port->subsys = arr;
+		arr[port->nr_subsys++] = s;
+	}
+	pthread_rwlock_unlock(&port->tgt->cfg_lock);
 	if (!arr)
 		return -ENOMEM;
-	port->subsys = arr;
-	arr[port->nr_subsys++] = s;
-	atomic_fetch_add(&port->tgt->disc_genctr, 1);
+	nvmf_tgt_disc_changed(port->tgt);
 	return 0;
 }
 
@@ -405,11 +478,12 @@ int nvmf_tgt_port_add_referral(struct nvmf_tgt_port *port, const struct nvmf_tgt
 
 	if (!p->traddr || !p->trsvcid)
 		return -EINVAL;
-	if (port->tgt->started)
-		return -EBUSY;
+	pthread_rwlock_wrlock(&port->tgt->cfg_lock);
 	arr = realloc(port->referrals, (port->nr_referrals + 1) * sizeof(*arr));
-	if (!arr)
+	if (!arr) {
+		pthread_rwlock_unlock(&port->tgt->cfg_lock);
 		return -ENOMEM;
+	}
 	port->referrals = arr;
 	ref = &arr[port->nr_referrals++];
 	memset(ref, 0, sizeof(*ref));
@@ -418,7 +492,8 @@ int nvmf_tgt_port_add_referral(struct nvmf_tgt_port *port, const struct nvmf_tgt
 	snprintf(ref->trsvcid, sizeof(ref->trsvcid), "%s", p->trsvcid);
 	ref->p.traddr = ref->traddr;
 	ref->p.trsvcid = ref->trsvcid;
-	atomic_fetch_add(&port->tgt->disc_genctr, 1);
+	pthread_rwlock_unlock(&port->tgt->cfg_lock);
+	nvmf_tgt_disc_changed(port->tgt);
 	return 0;
 }
 
@@ -539,13 +614,17 @@ void nvmf_tgt_destroy(struct nvmf_tgt *tgt)
 		free(tgt->ports[i]);
 	}
 	free(tgt->ports);
+	nvmf_tgt_retired_free_all(tgt);
 	for (size_t i = 0; i < tgt->nr_subsys; i++)
-		subsys_free(tgt->subsys[i]);
+		nvmf_tgt_subsys_free(tgt->subsys[i]);
 	free(tgt->subsys);
-	subsys_free(tgt->disc_subsys);
+	nvmf_tgt_subsys_free(tgt->disc_subsys);
 	for (unsigned int r = 0; r < tgt->nr_reactors; r++)
 		nvmf_reactor_destroy(tgt->reactors[r]);
 	free(tgt->reactors);
+	pthread_rwlock_destroy(&tgt->cfg_lock);
+	pthread_mutex_destroy(&tgt->ctl_lock);
+	nvmf_tgt_fault_fini(tgt);
 	free(tgt);
 }
 
@@ -569,6 +648,8 @@ void nvmf_tgt_sq_quiesce(struct nvmf_tgt_sq *sq)
 {
 	struct nvmf_tgt_ctrl *ctrl = sq->ctrl;
 
+	/* delayed and held commands come back now: a fault never blocks a teardown */
+	nvmf_tgt_fault_quiesce(sq);
 	if (!ctrl || sq->qid != 0)
 		return;
 	nvmf_tgt_ctrl_fatal(ctrl, "admin queue disconnected");
@@ -694,7 +775,9 @@ uint16_t nvmf_tgt_req_init(struct nvmf_tgt_req *req)
 	req->completed = false;
 	req->error_loc = 0xffff;
 	req->error_lba = 0;
+	req->ns_ref = 0;
 	memset(&req->cqe, 0, sizeof(req->cqe));
+	nvmf_tgt_req_fault_reset(req);
 
 	if (!sq->sqhd_disabled && sq->size)
 		sq->sqhd = (uint16_t)((sq->sqhd + 1) % sq->size);
@@ -729,16 +812,30 @@ uint16_t nvmf_tgt_req_init(struct nvmf_tgt_req *req)
 	}
 	if (sq->qid == 0) {
 		if (ctrl->subsys->subtype == NVME_NQN_CURR)
-			return nvmf_tgt_parse_discovery_cmd(req);
-		return nvmf_tgt_parse_admin_cmd(req);
+			status = nvmf_tgt_parse_discovery_cmd(req);
+		else
+			status = nvmf_tgt_parse_admin_cmd(req);
+	} else {
+		/* before any namespace lookup; left in nvmf_tgt_req_complete() */
+		nvmf_tgt_req_ns_enter(req);
+		status = nvmf_tgt_parse_io_cmd(req);
 	}
-	return nvmf_tgt_parse_io_cmd(req);
+	/* fault injection (STATUS rules): one relaxed load when no rule exists */
+	if (unlikely(atomic_load_explicit(&sq->tgt->nr_faults, memory_order_relaxed)) && !status)
+		nvmf_tgt_fault_req_init(req);
+	return status;
 }
 
 void nvmf_tgt_req_complete(struct nvmf_tgt_req *req, uint16_t status)
 {
 	struct nvmf_tgt_sq *sq = req->sq;
 
+	/* the command is done with its namespace (the removal path may free it now) */
+	nvmf_tgt_req_ns_leave(req);
+	/* fault injection may delay, hold or park the request: it completes here again later */
+	if (unlikely(atomic_load_explicit(&sq->tgt->nr_faults, memory_order_relaxed)) &&
+	    nvmf_tgt_fault_complete(req, status))
+		return;
 	req->cqe.cid = req->cmd.cid;
 	req->cqe.sq_id = sq->qid;
 	req->cqe.sq_head = sq->sqhd;

@@ -36,7 +36,8 @@
 #define NVMF_TGT_ERR_LOG_ENTRIES 64
 #define NVMF_TGT_DISC_KATO_MS 120000 /* like nvmet: discovery controllers get 120 s */
 #define NVMF_TGT_MAX_AEN_PENDING 16
-#define NVMF_TGT_CAP_TO 15 /* CAP.TO, 500 ms units: 7.5 s */
+#define NVMF_TGT_CAP_TO 15   /* CAP.TO, 500 ms units: 7.5 s */
+#define NVMF_TGT_MIN_NN 1024 /* Identify Controller NN, as nvmet's NVMET_MAX_NAMESPACES */
 
 struct nvmf_tgt_ns;
 struct nvmf_tgt_req;
@@ -53,7 +54,9 @@ struct nvmf_tgt_sq;
  * @remove_port: stop listening on @port
  * @queue_response: send the completion for @req (and, for a successful C2H transfer,
  *	req->transfer_len bytes of req->buf first). Called on the SQ's reactor. The slot is
- *	the transport's again afterwards.
+ *	the transport's again afterwards. Fault injection: with req->fault.drop set, send
+ *	nothing; req->fault.corrupt names a digest to corrupt (transports without digests
+ *	never see it).
  * @stop: disconnect every queue of @tgt, connected to a controller or not (target stopping)
  * @disconnect_sq: tear the queue's connection down (called on the SQ's reactor). The transport
  *	must wait until every slot handed to the core came back through @queue_response, then
@@ -110,6 +113,10 @@ extern const struct nvmf_tgt_transport_ops nvmf_tgt_loop_ops;
  * @flush: make every completed write durable; completes through nvmf_bdev_complete()
  * @write_zeroes: zero @len bytes at @off; @deallocate may punch a hole instead
  * @discard: deallocate (hint) @len bytes at @off; completes through nvmf_bdev_complete()
+ * @resize: optional (NULL: the size is fixed). Make the medium hold *@size_bytes bytes (a
+ *	regular file is extended or truncated; a block device must already be that large), or
+ *	with *@size_bytes 0 store the medium's current size there. Control path; called on a
+ *	namespace no command can reach beyond the smaller of the two sizes. 0 or -errno.
  *
  * Offsets and lengths are in bytes and already checked against the namespace size and
  * aligned to its block size. Completion may be synchronous (inside the call).
@@ -123,6 +130,7 @@ struct nvmf_bdev_ops {
 	void (*flush)(struct nvmf_tgt_req *req);
 	void (*write_zeroes)(struct nvmf_tgt_req *req, uint64_t off, uint64_t len, bool deallocate);
 	void (*discard)(struct nvmf_tgt_req *req, uint64_t off, uint64_t len);
+	int (*resize)(struct nvmf_tgt_ns *ns, uint64_t *size_bytes);
 };
 
 extern const struct nvmf_bdev_ops nvmf_bdev_file_ops;
@@ -204,6 +212,18 @@ static inline void nvmf_tgt_stat_add(_Atomic uint64_t *c, uint64_t v)
 			      memory_order_relaxed);
 }
 
+/*
+ * A subsystem's namespaces by NSID - 1. Published with a release store and replaced, never
+ * changed in place, by the control path (reconfig.c); readers load it once per lookup and
+ * never keep it past the reactor callback they run in (the control path frees an old table
+ * after every reactor that could hold it has gone through its loop: nvmf_tgt_sync_reactors()).
+ */
+struct nvmf_tgt_ns_table {
+	uint32_t max_nsid;
+	uint32_t nr_ns;
+	struct nvmf_tgt_ns *ns[];
+};
+
 struct nvmf_tgt_subsys {
 	struct nvmf_tgt *tgt;
 	char nqn[NVME_NQN_FIELD_LEN];
@@ -219,10 +239,7 @@ struct nvmf_tgt_subsys {
 	char **allowed_hosts;
 	size_t nr_allowed_hosts;
 
-	/* namespaces by NSID - 1; fixed once the target starts */
-	struct nvmf_tgt_ns **ns;
-	uint32_t max_nsid;
-	uint32_t nr_ns;
+	_Atomic(struct nvmf_tgt_ns_table *) nst; /* never NULL */
 
 	pthread_mutex_t lock; /* ctrls list, cntlid allocation, stats fold */
 	struct nvmf_tgt_ctrl *ctrls;
@@ -263,6 +280,24 @@ struct nvmf_tgt {
 	atomic_uint next_reactor;
 	bool started;
 
+	/*
+	 * Configuration: the lists below, port->subsys/referrals, subsys->allowed_hosts and
+	 * allow_any_host. Read-locked by Connect and the discovery log (never by I/O),
+	 * write-locked by the control path. ctl_lock serialises control operations, which may
+	 * wait for reactors (never taken on a reactor).
+	 */
+	pthread_rwlock_t cfg_lock;
+	pthread_mutex_t ctl_lock;
+	/*
+	 * Namespace grace periods (reconfig.c): I/O commands count themselves in their SQ's
+	 * ns_refs[ns_epoch & 1] from nvmf_tgt_req_init() to completion; removing or replacing
+	 * a namespace flips the epoch and waits for the old half to drain before freeing.
+	 */
+	_Atomic uint32_t ns_epoch;
+	/* objects taken out of service whose last users could not be waited for: freed by
+	 * nvmf_tgt_destroy() */
+	struct nvmf_tgt_retired *retired;
+
 	struct nvmf_tgt_subsys *disc_subsys;
 	struct nvmf_tgt_subsys **subsys;
 	size_t nr_subsys;
@@ -272,6 +307,14 @@ struct nvmf_tgt {
 
 	atomic_int nr_ctrls;
 	atomic_int nr_sqs;
+
+	/* fault injection rules (fault.c): in match order, under fault_lock */
+	pthread_mutex_t fault_lock;
+	struct nvmf_tgt_fault_rule **fault_rules;
+	unsigned int nr_fault_rules;
+	uint32_t fault_next_id;
+	uint64_t fault_seq;		/* orders holds against releases */
+	_Atomic unsigned int nr_faults; /* rules listed: 0 keeps the I/O path out of fault.c */
 };
 
 /* Controller states as seen in CC/CSTS; the controller dies when its admin queue goes. */
@@ -295,9 +338,11 @@ struct nvmf_tgt_ctrl {
 	uint16_t io_queue_depth;
 
 	/* keep-alive (NVMe Base 2.0c 3.9.4), admin reactor only but for ka_activity */
-	uint32_t kato_ms;
+	_Atomic uint32_t kato_ms; /* read by nvmf_tgt_ctrl_list() */
 	struct nvmf_timer ka_timer;
 	_Atomic bool ka_activity;
+	_Atomic uint64_t ka_count;   /* Keep Alive commands received (admin reactor writes) */
+	_Atomic uint64_t ka_last_ns; /* CLOCK_MONOTONIC of the last one, 0 if none */
 
 	/* asynchronous events (NVMe Base 2.0c 5.2), admin reactor only */
 	struct nvmf_tgt_req *aer_reqs[NVMF_TGT_AERL + 1];
@@ -335,9 +380,42 @@ struct nvmf_tgt_sq {
 	uint16_t size; /* entries (Connect SQSIZE + 1) */
 	uint16_t sqhd;
 	bool sqhd_disabled;
-	uint32_t icd_max;      /* in-capsule data bytes this queue accepts */
+	uint32_t icd_max; /* in-capsule data bytes this queue accepts */
+	/* I/O commands in flight per namespace epoch half (single writer: this reactor) */
+	_Atomic uint32_t ns_refs[2];
 	char local_traddr[64]; /* our numeric address on this connection ("" if none) */
 	struct nvmf_tgt_stats stats;
+	bool hdgst, ddgst; /* NVMe/TCP digests negotiated (fault injection looks) */
+	/* fault injection (fault.c), SQ's reactor only but for @fault_held */
+	struct nvmf_tgt_req *fault_reqs; /* delayed, held and parked requests */
+	_Atomic unsigned int fault_held; /* of which held, written under tgt->fault_lock */
+	bool fault_quiesced;		 /* nvmf_tgt_sq_quiesce() ran: no more faults */
+};
+
+/**
+ * struct nvmf_tgt_req_fault - what fault injection (fault.c) did to a request
+ * @timer: DELAY: fires on the SQ's reactor to complete the request
+ * @next: the SQ's list of delayed, held and parked requests
+ * @pprev: the pointer to this request in that list (NULL: not on it)
+ * @seq: HOLD: tgt->fault_seq when held (a release covers the holds before it)
+ * @id: the rule that acted on the request (0: none)
+ * @status: the completion status put off by a delay, hold or park
+ * @state: enum nvmf_tgt_fault_state (fault.c)
+ * @seen: fault injection is done with this request (never matched again)
+ * @drop: transports free the slot without sending the response or C2H data
+ * @corrupt: NVMF_TGT_FAULT_CORRUPT_HDGST or _DDGST: the transport corrupts that digest
+ */
+struct nvmf_tgt_req_fault {
+	struct nvmf_timer timer;
+	struct nvmf_tgt_req *next;
+	struct nvmf_tgt_req **pprev;
+	uint64_t seq;
+	uint32_t id;
+	uint16_t status;
+	uint8_t state;
+	bool seen;
+	bool drop;
+	uint8_t corrupt;
 };
 
 enum nvmf_tgt_data_dir {
@@ -358,6 +436,7 @@ enum nvmf_tgt_data_dir {
  * @error_loc: byte offset in the SQE of the field at fault (Error Information log)
  * @bdev_end_io: called by nvmf_bdev_complete()
  * @bdev_io: the backend's progress through the operation in flight (backend-owned)
+ * @fault: fault injection state (fault.c), reset by nvmf_tgt_req_init()
  */
 struct nvmf_tgt_req {
 	struct nvme_sqe cmd;
@@ -377,7 +456,42 @@ struct nvmf_tgt_req {
 	struct nvmf_uring_cb uring_cb; /* backends that use the reactor's io_uring */
 	struct nvmf_bdev_io bdev_io;
 	void *cmp_buf; /* Compare: media data is read here (a second @buf_len area) */
+	struct nvmf_tgt_req_fault fault;
+	uint8_t ns_ref; /* 0, or 1 + the ns_refs[] half this I/O command counts in */
 };
+
+/** nvmf_tgt_ns_table() - the current namespace table of @s (see struct nvmf_tgt_ns_table) */
+static inline struct nvmf_tgt_ns_table *nvmf_tgt_ns_table(const struct nvmf_tgt_subsys *s)
+{
+	return atomic_load_explicit(&((struct nvmf_tgt_subsys *)s)->nst, memory_order_acquire);
+}
+
+/* single-writer counter update: a load and a release store, no locked read-modify-write */
+static inline void nvmf_tgt_ns_ref_add(_Atomic uint32_t *c, int32_t v)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + (uint32_t)v,
+			      memory_order_release);
+}
+
+/*
+ * An I/O command enters its namespace grace period before it can look a namespace up (the
+ * acquire load of the epoch orders the later table load) and leaves it when it completes.
+ */
+static inline void nvmf_tgt_req_ns_enter(struct nvmf_tgt_req *req)
+{
+	uint32_t e = atomic_load_explicit(&req->sq->tgt->ns_epoch, memory_order_acquire) & 1;
+
+	nvmf_tgt_ns_ref_add(&req->sq->ns_refs[e], 1);
+	req->ns_ref = (uint8_t)(1 + e);
+}
+
+static inline void nvmf_tgt_req_ns_leave(struct nvmf_tgt_req *req)
+{
+	if (req->ns_ref) {
+		nvmf_tgt_ns_ref_add(&req->sq->ns_refs[req->ns_ref - 1], -1);
+		req->ns_ref = 0;
+	}
+}
 
 /**
  * nvmf_bdev_complete() - a backend operation finished; runs req->bdev_end_io
@@ -434,9 +548,10 @@ void nvmf_tgt_sq_init(struct nvmf_tgt_sq *sq, struct nvmf_tgt *tgt, struct nvmf_
 
 /**
  * nvmf_tgt_sq_quiesce() - the transport starts tearing @sq down: release the requests the
- * core holds parked (AERs), stop the keep-alive timer and, for an admin queue, fail the
- * controller so that its I/O queues go too. Called once, on the SQ's reactor, before the
- * transport waits for its slots.
+ * core holds parked (AERs, and fault injection's delayed, held and dropped ones: they come
+ * back through queue_response before this returns), stop the keep-alive timer and, for an
+ * admin queue, fail the controller so that its I/O queues go too. Called once, on the SQ's
+ * reactor, before the transport waits for its slots.
  */
 void nvmf_tgt_sq_quiesce(struct nvmf_tgt_sq *sq);
 
@@ -522,6 +637,36 @@ bool nvmf_tgt_host_allowed(const struct nvmf_tgt_subsys *subsys, const char *hos
 /** nvmf_tgt_find_ns() - active namespace by NSID, or NULL */
 struct nvmf_tgt_ns *nvmf_tgt_find_ns(const struct nvmf_tgt_subsys *subsys, uint32_t nsid);
 
+/** nvmf_tgt_ns_lookup() - namespace by NSID, enabled or not, or NULL */
+struct nvmf_tgt_ns *nvmf_tgt_ns_lookup(const struct nvmf_tgt_subsys *subsys, uint32_t nsid);
+
+/** nvmf_tgt_find_port() - port by port ID, or NULL (caller holds cfg_lock or ctl_lock) */
+struct nvmf_tgt_port *nvmf_tgt_find_port(struct nvmf_tgt *tgt, uint16_t portid);
+
+/** nvmf_tgt_ns_free() - close a namespace's backend and free it */
+void nvmf_tgt_ns_free(struct nvmf_tgt_ns *ns);
+
+/** nvmf_tgt_subsys_free() - free a subsystem that has no controller left, and its namespaces */
+void nvmf_tgt_subsys_free(struct nvmf_tgt_subsys *subsys);
+
+/* Run-time changes (reconfig.c) */
+
+/**
+ * nvmf_tgt_publish_ns() - make @ns (opened, not yet visible) namespace ns->nsid of @subsys and
+ * tell the connected controllers (Namespace Attribute Changed)
+ * Return: 0, -EEXIST, -ENOMEM.
+ */
+int nvmf_tgt_publish_ns(struct nvmf_tgt_subsys *subsys, struct nvmf_tgt_ns *ns);
+
+/** nvmf_tgt_sync_reactors() - see reconfig.c; Return: 0 or -errno */
+int nvmf_tgt_sync_reactors(struct nvmf_tgt *tgt, struct nvmf_tgt_subsys *subsys);
+
+/** nvmf_tgt_disc_changed() - bump GENCTR and send Discovery Log Page Change events */
+void nvmf_tgt_disc_changed(struct nvmf_tgt *tgt);
+
+/** nvmf_tgt_retired_free_all() - free what reconfig.c kept until exit (target stopped) */
+void nvmf_tgt_retired_free_all(struct nvmf_tgt *tgt);
+
 /* Controller (ctrl.c) */
 
 /**
@@ -558,6 +703,16 @@ void nvmf_tgt_ctrl_put(struct nvmf_tgt_ctrl *ctrl);
  * from any reactor; idempotent.
  */
 void nvmf_tgt_ctrl_fatal(struct nvmf_tgt_ctrl *ctrl, const char *why);
+
+/**
+ * nvmf_tgt_ctrl_disconnect_queue() - disconnect queue @qid of @ctrl alone, on its own reactor
+ * (a message: callable from inside request processing, and from any thread). Losing the
+ * admin queue fails the controller (nvmf_tgt_sq_quiesce()). Nothing happens if @qid is not
+ * connected.
+ * @ctrl: controller
+ * @qid: queue ID
+ */
+void nvmf_tgt_ctrl_disconnect_queue(struct nvmf_tgt_ctrl *ctrl, uint16_t qid);
 
 /** nvmf_tgt_ctrl_ka_start() - arm the keep-alive timer (on the admin queue's reactor) */
 void nvmf_tgt_ctrl_ka_start(struct nvmf_tgt_ctrl *ctrl);
@@ -621,5 +776,52 @@ uint32_t nvmf_tgt_io_effects(uint8_t opcode);
 
 /** nvmf_tgt_cap() - the CAP property for a controller of @tgt */
 uint64_t nvmf_tgt_cap(const struct nvmf_tgt *tgt, const struct nvmf_tgt_ctrl *ctrl);
+
+/* -------------------------------------------------------------------------------------- */
+/* Fault injection (fault.c; the public API is at the end of nvmf/target.h) */
+
+#ifndef unlikely
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+
+/** nvmf_tgt_fault_init() - empty rule list (nvmf_tgt_create()) */
+void nvmf_tgt_fault_init(struct nvmf_tgt *tgt);
+/** nvmf_tgt_fault_fini() - free the rules (nvmf_tgt_destroy(), every queue gone) */
+void nvmf_tgt_fault_fini(struct nvmf_tgt *tgt);
+
+/** nvmf_tgt_req_fault_reset() - a new command: no fault injected yet (nvmf_tgt_req_init()) */
+static inline void nvmf_tgt_req_fault_reset(struct nvmf_tgt_req *req)
+{
+	req->fault.seen = false;
+	req->fault.drop = false;
+	req->fault.corrupt = 0;
+}
+
+/**
+ * nvmf_tgt_fault_req_init() - a command parsed successfully while rules exist: a STATUS rule
+ * may replace req->execute by a completion with its status. On the SQ's reactor.
+ * @req: request
+ */
+void nvmf_tgt_fault_req_init(struct nvmf_tgt_req *req);
+
+/**
+ * nvmf_tgt_fault_complete() - @req completes with @status while rules exist: apply the
+ * first matching rule (once per request). On the SQ's reactor.
+ * @req: request
+ * @status: its NVMe status
+ *
+ * Return: true if fault injection took the request over (delayed, held, parked: it completes
+ * later through nvmf_tgt_req_complete() again); false to complete it now, possibly with
+ * req->fault.drop or req->fault.corrupt set for the transport.
+ */
+bool nvmf_tgt_fault_complete(struct nvmf_tgt_req *req, uint16_t status);
+
+/**
+ * nvmf_tgt_fault_quiesce() - @sq is going: complete every request fault injection holds on
+ * it now (delays cut short, holds released) and inject nothing more on it. From
+ * nvmf_tgt_sq_quiesce(), on the SQ's reactor.
+ * @sq: submission queue
+ */
+void nvmf_tgt_fault_quiesce(struct nvmf_tgt_sq *sq);
 
 #endif

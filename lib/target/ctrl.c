@@ -175,6 +175,28 @@ static void disconnect_on_reactor(void *arg)
 	free(m);
 }
 
+/* Under ctrl->lock: have queue @qid, if connected, disconnected on its own reactor. */
+static void disconnect_send(struct nvmf_tgt_ctrl *ctrl, uint16_t qid)
+{
+	struct nvmf_tgt_sq *sq = ctrl->sqs[qid];
+	struct disconnect_msg *m;
+
+	if (!sq)
+		return;
+	m = malloc(sizeof(*m));
+	if (!m) {
+		nvmf_err("ctrl %u: out of memory disconnecting qid %u", ctrl->cntlid, qid);
+		return;
+	}
+	m->ctrl = ctrl;
+	m->qid = qid;
+	nvmf_tgt_ctrl_get(ctrl); /* dropped in disconnect_on_reactor() */
+	if (nvmf_reactor_send(sq->reactor, disconnect_on_reactor, m) < 0) {
+		nvmf_tgt_ctrl_put(ctrl);
+		free(m);
+	}
+}
+
 void nvmf_tgt_ctrl_fatal(struct nvmf_tgt_ctrl *ctrl, const char *why)
 {
 	if (atomic_exchange(&ctrl->fatal, true))
@@ -182,25 +204,17 @@ void nvmf_tgt_ctrl_fatal(struct nvmf_tgt_ctrl *ctrl, const char *why)
 	nvmf_info("ctrl %u (%s): tearing down: %s", ctrl->cntlid, ctrl->subsys->nqn, why);
 	atomic_fetch_or(&ctrl->csts, NVME_CSTS_CFS);
 	pthread_mutex_lock(&ctrl->lock);
-	for (unsigned int qid = 0; qid <= NVMF_TGT_MAX_IO_QUEUES; qid++) {
-		struct nvmf_tgt_sq *sq = ctrl->sqs[qid];
-		struct disconnect_msg *m;
+	for (unsigned int qid = 0; qid <= NVMF_TGT_MAX_IO_QUEUES; qid++)
+		disconnect_send(ctrl, (uint16_t)qid);
+	pthread_mutex_unlock(&ctrl->lock);
+}
 
-		if (!sq)
-			continue;
-		m = malloc(sizeof(*m));
-		if (!m) {
-			nvmf_err("ctrl %u: out of memory disconnecting qid %u", ctrl->cntlid, qid);
-			continue;
-		}
-		m->ctrl = ctrl;
-		m->qid = (uint16_t)qid;
-		nvmf_tgt_ctrl_get(ctrl); /* dropped in disconnect_on_reactor() */
-		if (nvmf_reactor_send(sq->reactor, disconnect_on_reactor, m) < 0) {
-			nvmf_tgt_ctrl_put(ctrl);
-			free(m);
-		}
-	}
+void nvmf_tgt_ctrl_disconnect_queue(struct nvmf_tgt_ctrl *ctrl, uint16_t qid)
+{
+	if (qid > NVMF_TGT_MAX_IO_QUEUES)
+		return;
+	pthread_mutex_lock(&ctrl->lock);
+	disconnect_send(ctrl, qid);
 	pthread_mutex_unlock(&ctrl->lock);
 }
 
@@ -254,4 +268,80 @@ void nvmf_tgt_subsys_stats(struct nvmf_tgt_subsys *s, uint64_t *read_bytes, uint
 	*write_bytes = wb;
 	*read_cmds = rc;
 	*write_cmds = wc;
+}
+
+static const char *ctrl_state(const struct nvmf_tgt_ctrl *ctrl, uint32_t cc, uint32_t csts)
+{
+	if (atomic_load(&ctrl->fatal) || (csts & NVME_CSTS_CFS))
+		return "failed";
+	if ((cc & NVME_CC_SHN_MASK) || (csts & NVME_CSTS_SHST_MASK))
+		return "shutdown";
+	if (csts & NVME_CSTS_RDY)
+		return (cc & NVME_CC_ENABLE) ? "live" : "disabled";
+	return (cc & NVME_CC_ENABLE) ? "enabling" : "disabled";
+}
+
+static size_t list_subsys_ctrls(struct nvmf_tgt_subsys *s, struct nvmf_tgt_ctrl_info *info,
+				size_t n, size_t max)
+{
+	uint64_t now = nvmf_now_ns();
+
+	pthread_mutex_lock(&s->lock);
+	for (struct nvmf_tgt_ctrl *c = s->ctrls; c; c = c->next, n++) {
+		struct nvmf_tgt_ctrl_info *i = &info[n];
+		uint64_t last;
+
+		if (n >= max)
+			continue;
+		memset(i, 0, sizeof(*i));
+		snprintf(i->subsys_nqn, sizeof(i->subsys_nqn), "%s", s->nqn);
+		snprintf(i->hostnqn, sizeof(i->hostnqn), "%s", c->hostnqn);
+		i->cntlid = c->cntlid;
+		i->portid = c->port ? c->port->portid : 0;
+		i->cc = atomic_load(&c->cc);
+		i->csts = atomic_load(&c->csts);
+		i->state = ctrl_state(c, i->cc, i->csts);
+		i->kato_ms = atomic_load_explicit(&c->kato_ms, memory_order_relaxed);
+		pthread_mutex_lock(&c->lock);
+		for (unsigned int q = 1; q <= NVMF_TGT_MAX_IO_QUEUES; q++)
+			i->nr_io_queues += c->sqs[q] != NULL;
+		pthread_mutex_unlock(&c->lock);
+		i->keep_alive_count = atomic_load_explicit(&c->ka_count, memory_order_relaxed);
+		last = atomic_load_explicit(&c->ka_last_ns, memory_order_relaxed);
+		i->last_keep_alive_ms = last ? (now - last) / 1000000 : UINT64_MAX;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+size_t nvmf_tgt_ctrl_list(struct nvmf_tgt *tgt, const char *nqn, struct nvmf_tgt_ctrl_info *info,
+			  size_t max)
+{
+	size_t n = 0;
+
+	pthread_rwlock_rdlock(&tgt->cfg_lock);
+	if (!nqn || !strcmp(nqn, tgt->disc_subsys->nqn))
+		n = list_subsys_ctrls(tgt->disc_subsys, info, n, max);
+	for (size_t i = 0; i < tgt->nr_subsys; i++)
+		if (!nqn || !strcmp(nqn, tgt->subsys[i]->nqn))
+			n = list_subsys_ctrls(tgt->subsys[i], info, n, max);
+	pthread_rwlock_unlock(&tgt->cfg_lock);
+	return n;
+}
+
+int nvmf_tgt_ctrl_fail(struct nvmf_tgt *tgt, const char *nqn, uint16_t cntlid)
+{
+	struct nvmf_tgt_subsys *s;
+	struct nvmf_tgt_ctrl *c = NULL;
+
+	pthread_rwlock_rdlock(&tgt->cfg_lock);
+	s = nqn ? nvmf_tgt_find_subsys(tgt, nqn) : NULL;
+	if (s)
+		c = nvmf_tgt_ctrl_find_get(s, cntlid);
+	pthread_rwlock_unlock(&tgt->cfg_lock);
+	if (!c)
+		return -ENOENT;
+	nvmf_tgt_ctrl_fatal(c, "failed through the control interface");
+	nvmf_tgt_ctrl_put(c);
+	return 0;
 }

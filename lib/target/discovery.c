@@ -179,8 +179,13 @@ size_t nvmf_tgt_discovery_log(struct nvmf_tgt_port *port, const char *hostnqn,
 	uint8_t none;
 	struct log_win w;
 
+	size_t n;
+
 	log_win_init(&w, buf ? buf : &none, 0, buf ? len : 0);
-	return (size_t)disc_log(port, hostnqn, local_traddr, &w);
+	pthread_rwlock_rdlock(&port->tgt->cfg_lock);
+	n = (size_t)disc_log(port, hostnqn, local_traddr, &w);
+	pthread_rwlock_unlock(&port->tgt->cfg_lock);
+	return n;
 }
 
 /* -------------------------------------------------------------------------------------- */
@@ -283,7 +288,9 @@ static void disc_get_log_page(struct nvmf_tgt_req *req)
 		 * then the header again to see whether GENCTR moved; a log that shrank between
 		 * the reads must not fail them (the zeroed tail and the new GENCTR tell it).
 		 */
+		pthread_rwlock_rdlock(&ctrl->subsys->tgt->cfg_lock);
 		disc_log(ctrl->port, ctrl->hostnqn, req->sq->local_traddr, &w);
+		pthread_rwlock_unlock(&ctrl->subsys->tgt->cfg_lock);
 		break;
 	case NVME_LOG_SUPPORTED:
 		memset(lsupp, 0, sizeof(lsupp));

@@ -41,7 +41,7 @@ static bool nqn_copy(char *dst, const char *src)
 	return true;
 }
 
-static void execute_connect(struct nvmf_tgt_req *req)
+static void connect_locked(struct nvmf_tgt_req *req)
 {
 	const struct nvmf_connect_cmd *c = (const struct nvmf_connect_cmd *)&req->cmd;
 	const struct nvmf_connect_data *d = req->buf;
@@ -148,6 +148,20 @@ static void execute_connect(struct nvmf_tgt_req *req)
 	nvmf_debug("connect: ctrl %u qid %u sqsize %u%s", ctrl->cntlid, c->qid, sq->size,
 		   sq->sqhd_disabled ? " (sq flow control disabled)" : "");
 	nvmf_tgt_req_complete(req, NVME_SC_SUCCESS);
+}
+
+/*
+ * The subsystem, its export on this port, its host list and (for an admin queue) the new
+ * controller's place in the subsystem are read and made under the configuration lock, so a
+ * concurrent removal either sees the controller (and fails it) or the Connect fails.
+ */
+static void execute_connect(struct nvmf_tgt_req *req)
+{
+	struct nvmf_tgt *tgt = req->sq->tgt;
+
+	pthread_rwlock_rdlock(&tgt->cfg_lock);
+	connect_locked(req);
+	pthread_rwlock_unlock(&tgt->cfg_lock);
 }
 
 static void execute_property_get(struct nvmf_tgt_req *req)

@@ -125,7 +125,7 @@ static void flush_all_next(struct nvmf_tgt_req *req, int err)
 		nvmf_tgt_req_complete(req, bdev_status(req, err));
 		return;
 	}
-	for (nsid++; nsid <= s->max_nsid; nsid++) {
+	for (nsid++; nsid <= nvmf_tgt_ns_table(s)->max_nsid; nsid++) {
 		struct nvmf_tgt_ns *ns = nvmf_tgt_find_ns(s, nsid);
 
 		if (ns) {

@@ -398,7 +398,8 @@ static void tcp_queue_response(struct nvmf_tgt_req *req)
 	bool send_rsp = true;
 	int n = 0;
 
-	if (q->dead) {
+	/* a dying queue sends nothing; nor does a response fault injection drops */
+	if (q->dead || unlikely(req->fault.drop)) {
 		slot_put(q, s);
 		return;
 	}
@@ -422,6 +423,8 @@ static void tcp_queue_response(struct nvmf_tgt_req *req)
 		s->iov[n++].iov_len = req->transfer_len;
 		if (q->params.ddgst) {
 			s->ddgst = nvmf_crc32c(req->buf, req->transfer_len);
+			if (unlikely(req->fault.corrupt == NVMF_TGT_FAULT_CORRUPT_DDGST))
+				s->ddgst ^= 1;
 			s->iov[n].iov_base = &s->ddgst;
 			s->iov[n++].iov_len = NVME_TCP_DIGEST_LEN;
 		}
@@ -430,6 +433,13 @@ static void tcp_queue_response(struct nvmf_tgt_req *req)
 		s->iov[n].iov_base = s->rsp;
 		s->iov[n++].iov_len = nvmf_tcp_build_rsp((struct nvme_tcp_rsp_pdu *)s->rsp,
 							 &req->cqe, q->params.hdgst);
+	}
+	if (unlikely(req->fault.corrupt == NVMF_TGT_FAULT_CORRUPT_HDGST) && q->params.hdgst) {
+		/* the digest right after the last header: the response's, or C2H SUCCESS data's */
+		if (send_rsp)
+			s->rsp[sizeof(struct nvme_tcp_rsp_pdu)] ^= 1;
+		else
+			s->tx_hdr.raw[sizeof(struct nvme_tcp_data_pdu)] ^= 1;
 	}
 	s->iovcnt = n;
 	tx_enqueue(q, s);
@@ -463,6 +473,8 @@ static void handle_icreq(struct tcp_queue *q)
 	}
 	q->params.hdgst = !!(q->hdr.icreq.digest & NVME_TCP_HDR_DIGEST_ENABLE);
 	q->params.ddgst = !!(q->hdr.icreq.digest & NVME_TCP_DATA_DIGEST_ENABLE);
+	q->sq.hdgst = q->params.hdgst;
+	q->sq.ddgst = q->params.ddgst;
 	q->params.hpda = q->hdr.icreq.hpda;
 	q->params.cpda = 0;
 	q->params.maxh2cdata = q->sq.tgt->opts.mdts_bytes;

@@ -1136,7 +1136,8 @@ static int parse_ports(struct cfg_ctx *ctx, struct json_object *root, struct nvm
 
 static int parse_nvmf(struct cfg_ctx *ctx, struct json_object *root, struct nvmf_cfg *cfg)
 {
-	static const char *const known[] = { "reactors", "kato_default_ms", NULL };
+	static const char *const known[] = { "reactors", "kato_default_ms", "rpc_socket", NULL };
+	const char *sock;
 	struct json_object_iterator it, end;
 	struct json_object *obj = NULL;
 	int64_t v;
@@ -1155,7 +1156,8 @@ static int parse_nvmf(struct cfg_ctx *ctx, struct json_object *root, struct nvmf
 
 		if (!in_list(known, key)) {
 			ret = cfg_err_key(ctx, key, -EINVAL,
-					  "unknown key (known: reactors, kato_default_ms)");
+					  "unknown key (known: reactors, kato_default_ms, "
+					  "rpc_socket)");
 			goto out;
 		}
 	}
@@ -1169,6 +1171,17 @@ static int parse_nvmf(struct cfg_ctx *ctx, struct json_object *root, struct nvmf
 	if (ret < 0)
 		goto out;
 	cfg->kato_default_ms = (uint32_t)v;
+	ret = cfg_get_str(ctx, obj, "rpc_socket", false, &sock);
+	if (ret < 0)
+		goto out;
+	if (ret > 0) {
+		if (!*sock || strlen(sock) >= sizeof(cfg->rpc_socket)) {
+			ret = cfg_err_key(ctx, "rpc_socket", -EINVAL,
+					  "not a Unix socket path (1..107 bytes)");
+			goto out;
+		}
+		memcpy(cfg->rpc_socket, sock, strlen(sock) + 1);
+	}
 	ret = 0;
 out:
 	cfg_path_pop(ctx, old);

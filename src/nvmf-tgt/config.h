@@ -18,7 +18,7 @@
  *                      subsystems[] (NQNs listed in subsystems[]),
  *                      referrals[]{ name, enable, portid, addr{...} },
  *                      ana_groups[]{ grpid*, ana{ state } } }
- *   nvmf             { reactors, kato_default_ms }       (ours; every key checked)
+ *   nvmf             { reactors, kato_default_ms, rpc_socket }  (ours; every key checked)
  *
  * nvmetcli writes most attribute values as strings ("1", "16384", "0x000000"); every integer
  * or boolean here may be a JSON number, a JSON boolean where it makes sense, or a string.
@@ -258,6 +258,7 @@ struct nvmf_cfg_host {
  * @reactors: "nvmf.reactors": number of reactor threads, 0 = one per online CPU
  *	(default 0, at most %NVMF_CFG_MAX_REACTORS)
  * @kato_default_ms: "nvmf.kato_default_ms" in milliseconds, 0 = not set (default)
+ * @rpc_socket: "nvmf.rpc_socket": the control socket's path ("" = none unless -r is given)
  */
 struct nvmf_cfg {
 	struct nvmf_cfg_host *hosts;
@@ -268,6 +269,7 @@ struct nvmf_cfg {
 	size_t nr_ports;
 	unsigned int reactors;
 	uint32_t kato_default_ms;
+	char rpc_socket[108];
 };
 
 /**

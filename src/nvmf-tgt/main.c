@@ -6,6 +6,7 @@
  */
 #include "apply.h"
 #include "config.h"
+#include "rpc.h"
 
 #include "common/log.h"
 #include "nvmf/target.h"
@@ -28,7 +29,9 @@ static void usage(FILE *f)
 		"  -c, --config FILE     load an nvmetcli JSON configuration\n"
 		"      --default DIR     serve the default target, image under DIR (default "
 		"./var)\n"
-		"  -r, --reactors N      reactor threads (default: config, else one per CPU)\n"
+		"  -r, --rpc-socket PATH serve the JSON-RPC control socket at PATH (mode 0600;\n"
+		"                        default: nvmf.rpc_socket of the config, else none)\n"
+		"      --reactors N      reactor threads (default: config, else one per CPU)\n"
 		"      --spin-us US      keep polling US microseconds after the last event (100)\n"
 		"      --mdts BYTES      largest transfer per command (default 131072)\n"
 		"  -v, --verbose         more logging (repeat for debug)\n"
@@ -43,7 +46,8 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "default", required_argument, NULL, 'D' },
-		{ "reactors", required_argument, NULL, 'r' },
+		{ "rpc-socket", required_argument, NULL, 'r' },
+		{ "reactors", required_argument, NULL, 'R' },
 		{ "spin-us", required_argument, NULL, 'S' },
 		{ "mdts", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -52,7 +56,9 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nvmf_tgt_opts opts = { 0 };
-	const char *config = NULL, *var_dir = "var";
+	const char *config = NULL, *var_dir = "var", *rpc_path = NULL;
+	struct nvmf_rpc_server *rpc = NULL;
+	char rpc_buf[108] = "";
 	int level = NVMF_LOG_NOTICE;
 	char err[1024];
 	struct nvmf_cfg *cfg = NULL;
@@ -69,6 +75,9 @@ int main(int argc, char **argv)
 			var_dir = optarg;
 			break;
 		case 'r':
+			rpc_path = optarg;
+			break;
+		case 'R':
 			opts.nr_reactors = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
 		case 'S':
@@ -117,6 +126,10 @@ int main(int argc, char **argv)
 		}
 	}
 	nvmf_cfg_tgt_opts(&opts, cfg);
+	if (!rpc_path && cfg->rpc_socket[0]) {
+		snprintf(rpc_buf, sizeof(rpc_buf), "%s", cfg->rpc_socket);
+		rpc_path = rpc_buf;
+	}
 
 	/* every thread inherits this mask; the main thread takes the signals with sigwait */
 	sigemptyset(&set);
@@ -146,6 +159,16 @@ int main(int argc, char **argv)
 		nvmf_tgt_destroy(tgt);
 		return 1;
 	}
+	if (rpc_path) {
+		ret = nvmf_rpc_server_start(tgt, rpc_path, &rpc);
+		if (ret < 0) {
+			fprintf(stderr, "nvmf-tgt: control socket %s: %s\n", rpc_path,
+				strerror(-ret));
+			nvmf_tgt_stop(tgt);
+			nvmf_tgt_destroy(tgt);
+			return 1;
+		}
+	}
 	nvmf_notice("nvmf-tgt ready");
 	for (;;) {
 		if (sigwait(&set, &sig))
@@ -157,6 +180,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	nvmf_notice("%s: draining and stopping", strsignal(sig));
+	nvmf_rpc_server_stop(rpc); /* no control request runs while the target stops */
 	nvmf_tgt_stop(tgt);
 	nvmf_tgt_destroy(tgt);
 	nvmf_notice("stopped");

@@ -300,5 +300,6 @@ int cmd_flush(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_write_zeroes(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_dsm(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_perf(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_rpc(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif /* NVMF_CLI_H */

@@ -101,6 +101,10 @@ static const struct cli_cmd commands[] = {
 	  "The connection flags take their long form here (spdk's -q, -o, -t, -c, -n take the "
 	  "letters),\nexcept -r for the transport ID, as in spdk_nvme_perf.",
 	  CLI_CMD_CONN_LONG },
+	{ "rpc", cmd_rpc, "Send a JSON-RPC request to an nvmf-tgt control socket",
+	  "Send one JSON-RPC 2.0 request to a running nvmf-tgt's control socket and print the "
+	  "result.",
+	  0 },
 	{ "help", cmd_help, "Display this help", "Show the subcommands, or one subcommand's help.",
 	  CLI_CMD_NO_CONN },
 	{ "version", cmd_version, "Shows the program version", "Show the program version.",
@@ -129,7 +133,8 @@ static void usage(FILE *f)
 		   "on a specific command.\n"
 		   "Every command reaches the controller itself: -t tcp -a ADDR -s PORT -n NQN "
 		   "(nvme-cli connect\nflags), --trid 'trtype:tcp traddr:ADDR trsvcid:PORT "
-		   "subnqn:NQN', or -t loop --loop-config FILE.\n");
+		   "subnqn:NQN', or -t loop --loop-config FILE\n"
+		   "(but `nvmf rpc`, which talks to nvmf-tgt's control socket).\n");
 }
 
 static int cmd_help(struct cli_ctx *ctx, int argc, char **argv)

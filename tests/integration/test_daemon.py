@@ -117,13 +117,15 @@ class Daemon:
         self.config = make_config(self.tmpdir, self.io_port, self.disc_port, reactors)
         self.config_path = os.path.join(self.tmpdir, "nvmf.json")
         self.log_path = os.path.join(self.tmpdir, "nvmf-tgt.log")
+        self.rpc_path = os.path.join(self.tmpdir, "rpc.sock")
         self.proc = None
 
     def start(self, timeout=10.0):
         with open(self.config_path, "w") as f:
             json.dump(self.config, f, indent=1)
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([self.exe, "-c", self.config_path, "-v"],
+        self.proc = subprocess.Popen([self.exe, "-c", self.config_path, "-v",
+                                      "-r", self.rpc_path],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         for port in (self.io_port, self.disc_port):
@@ -321,7 +323,7 @@ class BasicTests(DaemonTestCase):
         self.assertEqual(idc["cntrltype"], 1, "I/O controller")
         self.assertEqual(idc["sn"], "nvmf-it-0001")
         self.assertEqual(idc["mn"], "nvmf-it")
-        self.assertEqual(idc["nn"], 2)
+        self.assertEqual(idc["nn"], 1024)
         self.assertEqual((idc["sqes"], idc["cqes"]), (0x66, 0x44))
 
         cqe, data = a.identify(nt.CNS_NS, nsid=nsid)
@@ -451,7 +453,9 @@ class BasicTests(DaemonTestCase):
         cqe, _ = q.write(99, 0, b"\0" * 4096)
         self.assertStatus(cqe, nt.SC_INVALID_NS, dnr=True, msg="write NSID 99")
         cqe, _ = c.admin.identify(nt.CNS_NS, nsid=99)
-        self.assertStatus(cqe, nt.SC_INVALID_NS, dnr=True, msg="Identify NSID 99")
+        self.assertOk(cqe, "Identify of an inactive NSID below NN reads zeroes")
+        cqe, _ = c.admin.identify(nt.CNS_NS, nsid=5000)
+        self.assertStatus(cqe, nt.SC_INVALID_NS, dnr=True, msg="Identify NSID 5000 (> NN)")
 
     def _error_log(self, admin):
         cqe, data = admin.get_log_page(nt.LOG_ERROR, 4096, nsid=0)
@@ -1032,6 +1036,435 @@ class ShutdownTests(unittest.TestCase):
 
 
 # ------------------------------------------------------------------------------------------
+
+
+# ------------------------------------------------------------------------------------------
+# The control socket (JSON-RPC 2.0) and fault injection
+
+
+class RpcError(Exception):
+    def __init__(self, code, message):
+        super().__init__("%d: %s" % (code, message))
+        self.code = code
+        self.message = message
+
+
+def rpc_raw(path, payload, timeout=20.0, half_close=False):
+    """Send @payload (bytes) on a new connection; return the first response line parsed
+    (None if the server closed without one). @half_close: shut our side down after it."""
+    deadline = time.monotonic() + 5.0
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            break
+        except OSError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+    s.settimeout(timeout)
+    try:
+        s.sendall(payload)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
+        buf = b""
+        while b"\n" not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        return json.loads(buf.split(b"\n")[0]) if buf else None
+    finally:
+        s.close()
+
+
+def rpc(path, method, params=None, timeout=20.0):
+    req = {"jsonrpc": "2.0", "method": method, "id": 7}
+    if params is not None:
+        req["params"] = params
+    resp = rpc_raw(path, json.dumps(req).encode(), timeout)
+    if resp.get("id") != 7 or resp.get("jsonrpc") != "2.0":
+        raise AssertionError("bad JSON-RPC response %r" % resp)
+    if "error" in resp:
+        raise RpcError(resp["error"]["code"], resp["error"]["message"])
+    return resp["result"]
+
+
+AER = 0x0C
+NS_ATTR_CHANGED_DW0 = 0x00040002  # notice, NS attribute changed, log page 04h
+SC_INVALID_NS = 0x0B
+
+
+class RpcTests(DaemonTestCase):
+    """nvmf-tgt -r SOCKET: listing and changing the running target."""
+
+    def rpc(self, method, params=None, timeout=20.0):
+        return rpc(self.daemon.rpc_path, method, params, timeout)
+
+    def assertRpcError(self, method, params, code, fragment):
+        with self.assertRaises(RpcError) as cm:
+            self.rpc(method, params)
+        self.assertEqual(cm.exception.code, code, cm.exception.message)
+        self.assertIn(fragment, cm.exception.message)
+
+    def test_socket_mode(self):
+        st = os.stat(self.daemon.rpc_path)
+        self.assertEqual(st.st_mode & 0o777, 0o600)
+
+    def test_protocol_errors(self):
+        path = self.daemon.rpc_path
+        r = rpc_raw(path, b'{"jsonrpc": "2.0", "method": ', half_close=True)  # cut short
+        self.assertIsNone(r)
+        r = rpc_raw(path, b'{"jsonrpc": "2.0", ]')
+        self.assertEqual(r["error"]["code"], -32700)
+        r = rpc_raw(path, b'{"method": "get_ports", "id": 1}')
+        self.assertEqual(r["error"]["code"], -32600)
+        self.assertIn("jsonrpc", r["error"]["message"])
+        r = rpc_raw(path, b'{"jsonrpc": "2.0", "method": "nope", "id": "x"}')
+        self.assertEqual((r["error"]["code"], r["id"]), (-32601, "x"))
+        r = rpc_raw(path, b'[{"jsonrpc": "2.0", "method": "get_ports", "id": 1},'
+                          b' {"jsonrpc": "2.0", "method": "get_target"},'
+                          b' {"jsonrpc": "2.0", "method": "get_target", "id": 2}]')
+        self.assertEqual([x["id"] for x in r], [1, 2])  # the notification gets no answer
+        self.assertRpcError("add_namespace", {"nqn": SUBNQN, "nsid": 9, "backnd": "mem"},
+                            -32602, "params.backnd: unknown parameter")
+        self.assertRpcError("add_namespace", {"nqn": SUBNQN}, -32602, "params.nsid: missing")
+        self.assertRpcError("add_namespace", {"nqn": SUBNQN, "nsid": "x"}, -32602,
+                            "params.nsid")
+        self.assertRpcError("add_namespace", {"nqn": "nqn.nope", "nsid": 3}, -32602,
+                            "params.nqn: no subsystem")
+        self.assertRpcError("add_namespace", {"nqn": SUBNQN, "nsid": NS_MEM, "backend": "mem",
+                                              "size": 1 << 20}, -32602, "exists")
+        self.assertRpcError("add_fault", {"action": "explode"}, -32602, "params.action")
+        self.assertRpcError("add_fault", {"action": "delay"}, -32602, "params.delay_ms: missing")
+        self.assertRpcError("add_fault", {"action": "status", "status": 0}, -32602,
+                            "params.status")
+        self.assertRpcError("add_fault", {"action": "hold", "probability": 2}, -32602,
+                            "params.probability")
+
+    def test_nothing_half_applied(self):
+        ports = self.rpc("get_ports")
+        port = free_port()
+        self.assertRpcError("add_port", {"portid": 50, "traddr": "127.0.0.1",
+                                         "trsvcid": str(port),
+                                         "subsystems": [SUBNQN, "nqn.missing"]},
+                            -32602, "params.subsystems[1]")
+        self.assertEqual(self.rpc("get_ports"), ports)
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        self.assertEqual(len(self.rpc("get_faults")), 0)
+        self.assertEqual(self.rpc("get_subsystems", {"nqn": SUBNQN})[0]["namespaces"][0]["nsid"],
+                         NS_MEM)
+
+    def _aen(self, admin):
+        if not getattr(admin, "aen_enabled", False):
+            # Asynchronous Event Configuration: Namespace Attribute Notices (bit 8)
+            self.assertOk(admin.set_features(0x0B, 1 << 8), "Asynchronous Event Configuration")
+            admin.aen_enabled = True
+        cmd = admin.submit(nt.sqe(AER, admin.alloc_cid()))
+        return cmd
+
+    def _changed_ns(self, admin):
+        cqe, data = admin.get_log_page(0x04, 4096)
+        self.assertOk(cqe, "changed namespace list")
+        ids = [x for x in struct.unpack("<1024I", data) if x]
+        return ids
+
+    def test_namespace_add_resize_remove(self):
+        c = self.ctrl()
+        q = c.connect_io()
+        aer = self._aen(c.admin)
+        self.rpc("add_namespace", {"nqn": SUBNQN, "nsid": 7, "backend": "null",
+                                   "size": 4 << 20})
+        cqe = c.admin.wait(aer, 10.0)
+        self.assertOk(cqe, "AER after add_namespace")
+        self.assertEqual(cqe.dw0, NS_ATTR_CHANGED_DW0)
+        self.assertEqual(self._changed_ns(c.admin), [7])
+        cqe, data = c.admin.identify(0, 7)
+        self.assertOk(cqe)
+        self.assertEqual(nt.parse_id_ns(data)["nsze"], (4 << 20) // LBA)
+        cqe, _ = q.read(7, 0, 4096)
+        self.assertOk(cqe, "read from the new namespace")
+        ns7 = [n for n in self.rpc("get_subsystems", {"nqn": SUBNQN})[0]["namespaces"]
+               if n["nsid"] == 7][0]
+        self.assertEqual((ns7["backend"], ns7["size"]), ("null", 4 << 20))
+
+        aer = self._aen(c.admin)
+        self.assertEqual(self.rpc("resize_namespace", {"nqn": SUBNQN, "nsid": 7,
+                                                       "size": 8 << 20}), {"size": 8 << 20})
+        self.assertEqual(c.admin.wait(aer, 10.0).dw0, NS_ATTR_CHANGED_DW0)
+        self.assertEqual(self._changed_ns(c.admin), [7])
+        cqe, data = c.admin.identify(0, 7)
+        self.assertEqual(nt.parse_id_ns(data)["nsze"], (8 << 20) // LBA)
+        cqe, _ = q.read(7, (6 << 20) // LBA, 4096)
+        self.assertOk(cqe, "read past the old end after the resize")
+        self.assertRpcError("resize_namespace", {"nqn": SUBNQN, "nsid": NS_MEM, "size": 1 << 20},
+                            -32000, "fixed size")
+
+        # file namespace: grows the file, and size 0 re-reads it
+        path = os.path.join(self.daemon.tmpdir, "hot.img")
+        self.rpc("add_namespace", {"nqn": SUBNQN, "nsid": 8, "path": path, "size": 1 << 20})
+        self.assertEqual(os.path.getsize(path), 1 << 20)
+        self.rpc("resize_namespace", {"nqn": SUBNQN, "nsid": 8, "size": 2 << 20})
+        self.assertEqual(os.path.getsize(path), 2 << 20)
+        os.truncate(path, 3 << 20)
+        self.assertEqual(self.rpc("resize_namespace", {"nqn": SUBNQN, "nsid": 8}),
+                         {"size": 3 << 20})
+        data = nt.pattern(8192, 5)
+        cqe, _ = q.write(8, ((3 << 20) - 8192) // LBA, data)
+        self.assertOk(cqe, "write at the end of the grown file")
+        cqe, back = q.read(8, ((3 << 20) - 8192) // LBA, 8192)
+        self.assertEqual(back, data)
+        self._changed_ns(c.admin)  # unmask the event type again
+
+        aer = self._aen(c.admin)
+        self.rpc("remove_namespace", {"nqn": SUBNQN, "nsid": 7})
+        self.assertEqual(c.admin.wait(aer, 10.0).dw0, NS_ATTR_CHANGED_DW0)
+        self.assertIn(7, self._changed_ns(c.admin))
+        cqe, _ = q.read(7, 0, 4096)
+        self.assertStatus(cqe, SC_INVALID_NS, dnr=True, msg="read from a removed namespace")
+        self.rpc("remove_namespace", {"nqn": SUBNQN, "nsid": 8})
+        self.assertRpcError("remove_namespace", {"nqn": SUBNQN, "nsid": 8}, -32602,
+                            "no namespace 8")
+        self.assertDaemonServes()
+
+    def test_remove_namespace_under_io(self):
+        """Commands in flight when the namespace goes finish; later ones get Invalid NS."""
+        self.rpc("add_namespace", {"nqn": SUBNQN, "nsid": 9, "backend": "mem",
+                                   "size": 8 << 20})
+        fid = self.rpc("add_fault", {"action": "delay", "nsid": 9, "delay_ms": 300})["id"]
+        c = self.ctrl()
+        q = c.connect_io()
+        data = nt.pattern(4096, 9)
+        # in-capsule data: the writes execute without this (single-threaded) client's help
+        pending = [q.submit(q.rw_sqe(0x01, q.alloc_cid(), 9, i * 8, 8, 4096, nt.SGL_INCAPSULE),
+                            icd=data) for i in range(8)]
+        deadline = time.monotonic() + 10
+        while [f["hits"] for f in self.rpc("get_faults") if f["id"] == fid] != [8]:
+            self.assertLess(time.monotonic(), deadline, "the writes never reached the target")
+            time.sleep(0.01)
+        self.rpc("remove_namespace", {"nqn": SUBNQN, "nsid": 9})
+        for cmd in pending:
+            self.assertOk(q.wait(cmd, 10.0), "write in flight during the removal")
+        cqe, _ = q.read(9, 0, 4096)
+        self.assertStatus(cqe, SC_INVALID_NS)
+        self.rpc("remove_fault", {"id": fid})
+
+    def test_subsystem_port_host_lifecycle(self):
+        nqn = "nqn.2024-01.io.nvmf.test:hot"
+        host = "nqn.2024-01.io.nvmf.test:hot-host"
+        port = free_port()
+        self.rpc("add_subsystem", {"nqn": nqn, "serial": "hot1", "allow_any_host": False})
+        self.rpc("add_namespace", {"nqn": nqn, "nsid": 1, "backend": "mem", "size": 1 << 20})
+        self.rpc("add_port", {"portid": 60, "traddr": "127.0.0.1", "trsvcid": str(port),
+                              "subsystems": [nqn]})
+        self.assertRpcError("add_port", {"portid": 60, "traddr": "127.0.0.1",
+                                         "trsvcid": str(free_port())}, -32602, "exists")
+        with self.assertRaises(nt.ProtocolError):
+            nt.Controller(port, nqn, host, nt.fresh_hostid())
+        self.rpc("add_host", {"nqn": nqn, "host": host})
+        c = nt.Controller(port, nqn, host, nt.fresh_hostid())
+        self._ctrls.append(c)
+        ctrls = self.rpc("get_controllers", {"nqn": nqn})
+        self.assertEqual(len(ctrls), 1)
+        self.assertEqual((ctrls[0]["cntlid"], ctrls[0]["hostnqn"], ctrls[0]["state"],
+                          ctrls[0]["portid"]), (c.cntlid, host, "live", 60))
+        # removing the port disconnects its controllers and stops listening
+        self.rpc("remove_port", {"portid": 60})
+        self.assertIsNotNone(c.admin.wait_closed(10.0), "controller of a removed port")
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        self.assertFalse(any(p["portid"] == 60 for p in self.rpc("get_ports")))
+        # export it on the main port, then remove the subsystem: its controller goes
+        self.rpc("add_port_subsystem", {"portid": 1, "nqn": nqn})
+        c2 = nt.Controller(self.daemon.io_port, nqn, host, nt.fresh_hostid())
+        self._ctrls.append(c2)
+        self.rpc("remove_host", {"nqn": nqn, "host": host})
+        self.assertRpcError("remove_host", {"nqn": nqn, "host": host}, -32602,
+                            "not in the allowed hosts")
+        self.rpc("remove_subsystem", {"nqn": nqn})
+        self.assertIsNotNone(c2.admin.wait_closed(10.0), "controller of a removed subsystem")
+        self.assertFalse(any(s["nqn"] == nqn for s in self.rpc("get_subsystems")))
+        self.assertDaemonServes()
+
+    def test_controllers_keep_alive_and_fail(self):
+        c = self.ctrl(kato=30000)
+        c.connect_io()
+        mine = [x for x in self.rpc("get_controllers", {"nqn": SUBNQN})
+                if x["cntlid"] == c.cntlid][0]
+        self.assertEqual((mine["state"], mine["kato_ms"], mine["io_queues"]),
+                         ("live", 30000, 1))
+        self.assertIsNone(mine["last_keep_alive_ms"])
+        for _ in range(3):
+            self.assertOk(c.admin.keep_alive())
+        mine = [x for x in self.rpc("get_controllers", {"nqn": SUBNQN})
+                if x["cntlid"] == c.cntlid][0]
+        self.assertEqual(mine["keep_alive_count"], 3)
+        self.rpc("fail_controller", {"nqn": SUBNQN, "cntlid": c.cntlid})
+        self.assertIsNotNone(c.admin.wait_closed(10.0), "admin queue of a failed controller")
+        self.assertIsNotNone(c.io[0].wait_closed(10.0), "I/O queue of a failed controller")
+        self.assertRpcError("fail_controller", {"nqn": SUBNQN, "cntlid": 65000}, -32602,
+                            "no live controller")
+        self.assertDaemonServes()
+
+    def test_save_config_round_trip(self):
+        self.rpc("add_namespace", {"nqn": SUBNQN, "nsid": 11, "backend": "null",
+                                   "size": 2 << 20, "block_size": 4096})
+        try:
+            out = os.path.join(self.daemon.tmpdir, "saved.json")
+            cfg = self.rpc("save_config", {"path": out})
+            with open(out) as f:
+                self.assertEqual(json.load(f), cfg)
+            self.assertEqual({s["nqn"] for s in cfg["subsystems"]}, {SUBNQN, RESTRICTED_NQN})
+            # a second daemon loads it on other ports and lists the same subsystems
+            d2 = Daemon()
+            for p in cfg["ports"]:
+                p["addr"]["trsvcid"] = str(d2.io_port if p["portid"] == 1 else d2.disc_port)
+            d2.config = cfg
+            d2.start()
+            try:
+                a = self.rpc("get_subsystems")
+                b = rpc(d2.rpc_path, "get_subsystems")
+                self.assertEqual(a, b)
+                c = nt.Controller(d2.io_port, SUBNQN, HOSTNQN, nt.fresh_hostid())
+                cqe, data = c.admin.identify(0, 11)
+                self.assertEqual(nt.parse_id_ns(data)["nsze"], (2 << 20) // 4096)
+                c.close()
+            finally:
+                rc, _ = d2.stop()
+                d2.cleanup()
+                self.assertEqual(rc, 0)
+        finally:
+            self.rpc("remove_namespace", {"nqn": SUBNQN, "nsid": 11})
+
+    def test_cli_client(self):
+        exe = os.path.join(BUILD_DIR, "nvmf")
+        r = subprocess.run([exe, "rpc", "-s", self.daemon.rpc_path, "get_target"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreaterEqual(json.loads(r.stdout)["subsystems"], 2)
+        r = subprocess.run([exe, "rpc", "-s", self.daemon.rpc_path, "remove_namespace",
+                            json.dumps({"nqn": SUBNQN, "nsid": 99})],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("params.nsid", r.stderr)
+        r = subprocess.run([exe, "rpc", "-s", self.daemon.rpc_path + ".none", "get_target"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        r = subprocess.run([exe, "rpc", "--help"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0)
+        for word in ("add_fault", "no_keep_alive", "corrupt_ddgst", "save_config"):
+            self.assertIn(word, r.stdout)
+
+
+class FaultTests(DaemonTestCase):
+    """Fault injection through the control socket, observed by a raw NVMe/TCP host."""
+
+    def rpc(self, method, params=None):
+        return rpc(self.daemon.rpc_path, method, params)
+
+    def tearDown(self):
+        self.rpc("remove_fault")
+        super().tearDown()
+
+    def test_status_count_and_list(self):
+        fid = self.rpc("add_fault", {"action": "status", "nqn": SUBNQN, "queue": "io",
+                                     "opcode": 0x02, "nsid": NS_MEM, "count": 2,
+                                     "status": 0x4281})["id"]
+        q = self.ctrl().connect_io()
+        for i in range(3):
+            cqe, _ = q.read(NS_MEM, 0, 4096)
+            if i < 2:
+                self.assertStatus(cqe, 0x281, dnr=True, msg="read %d" % i)
+            else:
+                self.assertOk(cqe, "read after the count ran out")
+        cqe, _ = q.read(NS_FILE, 0, 4096)
+        self.assertOk(cqe, "other namespace")
+        f = [x for x in self.rpc("get_faults") if x["id"] == fid][0]
+        self.assertEqual((f["action"], f["hits"], f["count"]), ("status", 2, 2))
+
+    def test_delay(self):
+        self.rpc("add_fault", {"action": "delay", "queue": "io", "delay_ms": 300})
+        q = self.ctrl().connect_io()
+        t0 = time.monotonic()
+        cqe, _ = q.read(NS_MEM, 0, 4096)
+        self.assertOk(cqe)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.29)
+
+    def test_hold_and_release(self):
+        fid = self.rpc("add_fault", {"action": "hold", "queue": "io", "opcode": 0x01})["id"]
+        q = self.ctrl().connect_io()
+        data = nt.pattern(4096, 3)
+        cmd = q.submit(q.rw_sqe(0x01, q.alloc_cid(), NS_MEM, 100, 8, 4096), data_out=data)
+        with self.assertRaises(socket.timeout):
+            q.wait(cmd, 0.5)
+        self.assertEqual([x["held"] for x in self.rpc("get_faults") if x["id"] == fid], [1])
+        self.assertEqual(self.rpc("release_faults", {"id": fid}), {"released": 1})
+        self.assertOk(q.wait(cmd, 10.0))
+        self.rpc("remove_fault", {"id": fid})
+        cqe, back = q.read(NS_MEM, 100, 4096)
+        self.assertEqual(back, data)
+
+    def test_hold_does_not_block_disconnect(self):
+        self.rpc("add_fault", {"action": "hold", "queue": "io"})
+        c = self.ctrl()
+        q = c.connect_io()
+        q.submit(q.rw_sqe(0x02, q.alloc_cid(), NS_MEM, 0, 8, 4096), read_len=4096)
+        time.sleep(0.2)
+        c.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if not [x for x in self.rpc("get_controllers", {"nqn": SUBNQN})
+                    if x["cntlid"] == c.cntlid]:
+                break
+            time.sleep(0.05)
+        else:
+            self.fail("controller with a held command never went away")
+        self.rpc("remove_fault")
+        self.assertDaemonServes()
+
+    def test_drop(self):
+        self.rpc("add_fault", {"action": "drop", "queue": "io", "opcode": 0x02, "count": 1})
+        q = self.ctrl().connect_io()
+        cmd = q.submit(q.rw_sqe(0x02, q.alloc_cid(), NS_MEM, 0, 8, 4096), read_len=4096)
+        with self.assertRaises(socket.timeout):
+            q.wait(cmd, 1.0)
+        cqe, _ = q.read(NS_MEM, 0, 4096)
+        self.assertOk(cqe, "the queue goes on after a dropped response")
+
+    def test_disconnect_after(self):
+        self.rpc("add_fault", {"action": "disconnect", "queue": "io", "after": 2, "count": 1})
+        c = self.ctrl()
+        q = c.connect_io()
+        for _ in range(2):
+            self.assertOk(q.read(NS_MEM, 0, 4096)[0])
+        q.submit(q.rw_sqe(0x02, q.alloc_cid(), NS_MEM, 0, 8, 4096), read_len=4096)
+        self.assertIsNotNone(q.wait_closed(10.0), "connection closed on the third command")
+        self.assertDaemonServes()
+
+    def test_corrupt_digests(self):
+        self.rpc("add_fault", {"action": "corrupt_ddgst", "queue": "io", "count": 1})
+        q = self.ctrl(hdgst=True, ddgst=True).connect_io()
+        with self.assertRaisesRegex(nt.ProtocolError, "bad data digest"):
+            q.read(NS_MEM, 0, 4096)
+        self.rpc("add_fault", {"action": "corrupt_hdgst", "queue": "io", "count": 1})
+        q = self.ctrl(hdgst=True, ddgst=True).connect_io()
+        with self.assertRaisesRegex(nt.ProtocolError, "bad header digest"):
+            q.read(NS_MEM, 0, 4096)
+
+    def test_no_keep_alive(self):
+        self.rpc("add_fault", {"action": "no_keep_alive"})
+        c = self.ctrl(kato=30000)
+        cmd = c.admin.submit(nt.sqe(0x18, c.admin.alloc_cid()))
+        with self.assertRaises(socket.timeout):
+            c.admin.wait(cmd, 1.0)
+        self.rpc("remove_fault")
+        self.assertOk(c.admin.keep_alive(), "keep-alive answered once the rule is gone")
+        mine = [x for x in self.rpc("get_controllers", {"nqn": SUBNQN})
+                if x["cntlid"] == c.cntlid][0]
+        self.assertEqual(mine["keep_alive_count"], 2)
+
 
 
 def main(argv):

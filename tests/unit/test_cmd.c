@@ -461,7 +461,7 @@ static void test_identify_ctrl(void **state)
 	assert_int_equal(id.sqes, 0x66);
 	assert_int_equal(id.cqes, 0x44);
 	assert_int_equal(id.maxcmd, 128);
-	assert_int_equal(id.nn, 5);
+	assert_int_equal(id.nn, NVMF_TGT_MIN_NN); /* at least 1024, as nvmet */
 	assert_int_equal(id.aerl, NVMF_TGT_AERL);
 	assert_int_equal(id.elpe, NVMF_TGT_ERR_LOG_ENTRIES - 1);
 	assert_int_equal(id.lpa, NVME_LPA_CMD_EFFECTS | NVME_LPA_EXT_DATA);
@@ -514,7 +514,8 @@ static void test_identify_ns(void **state)
 
 	/* invalid NSIDs */
 	assert_int_equal(identify(t, &t->asq, NVME_ID_CNS_NS, 0, 0), DNR(NVME_SC_INVALID_NS));
-	assert_int_equal(identify(t, &t->asq, NVME_ID_CNS_NS, 6, 0), DNR(NVME_SC_INVALID_NS));
+	assert_int_equal(identify(t, &t->asq, NVME_ID_CNS_NS, NVMF_TGT_MIN_NN + 1, 0),
+			 DNR(NVME_SC_INVALID_NS));
 	assert_int_equal(identify(t, &t->asq, NVME_ID_CNS_NS, NVME_NSID_ALL, 0),
 			 DNR(NVME_SC_INVALID_NS));
 	assert_int_equal(t->resp[0].transfer_len, 0);

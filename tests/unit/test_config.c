@@ -1000,7 +1000,10 @@ static const struct bad_case bad_cases[] = {
 	{ "nvmf_kato_negative", "{'nvmf':{'kato_default_ms':-5}}", -EINVAL,
 	  "nvmf.kato_default_ms: -5 is out of range" },
 	{ "nvmf_unknown_key", "{'nvmf':{'reactor':2}}", -EINVAL,
-	  "nvmf.reactor: unknown key (known: reactors, kato_default_ms)" },
+	  "nvmf.reactor: unknown key (known: reactors, kato_default_ms, rpc_socket)" },
+	{ "nvmf_rpc_socket_empty", "{'nvmf':{'rpc_socket':''}}", -EINVAL,
+	  "nvmf.rpc_socket: not a Unix socket path" },
+	{ "nvmf_rpc_socket_number", "{'nvmf':{'rpc_socket':5}}", -EINVAL, "nvmf.rpc_socket: " },
 	{ "root_nvmf_typo", "{'nvmf_reactors':2}", -EINVAL,
 	  "nvmf_reactors: unknown nvmf extension key" },
 };
