@@ -45,7 +45,7 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 run: build
-	./$(BUILD)/nvmf-tgt --default var
+	./$(BUILD)/nvmf-tgt --default var -r /var/tmp/nvmf-tgt.sock
 
 test-unit: build
 	meson test -C $(BUILD) --print-errorlogs
@@ -87,7 +87,7 @@ fuzz: deps $(BUILD_FUZZ)/build.ninja
 
 interop: build deps-interop
 	bash tests/interop/run.sh --kernel $(INTEROP_KERNELS) \
-	  --target-cmd "./$(BUILD)/nvmf-tgt --default var/interop-target"
+	  --target-cmd "./$(BUILD)/nvmf-tgt --default var/interop-target -r var/interop-target/rpc.sock"
 
 # Our host library against the Linux kernel's nvmet-tcp in a QEMU guest (one guest per kernel)
 interop-host: build deps-interop

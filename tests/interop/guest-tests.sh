@@ -16,6 +16,11 @@
 #   --serve           only configure nvmet (as --setup-nvmet) and exit: the
 #                     guest is then a target for another guest (linux-target.sh)
 #   --timeout S       per-case time limit (default 180 s)
+#   --rpc-port P      the host's RPC bridge (run.sh --rpc-socket) listens at
+#                     ADDR:P; enables nvme040_delay and ka_held_admin, which
+#                     drive the target's fault injection (default list: they
+#                     run before disconnect; without --rpc-port they are left
+#                     out, and fail if named)
 #   --debug           trace every case (set -x)
 #   --list            print the case names and exit
 #
@@ -27,9 +32,19 @@
 # between cases lives in the kernel (the connected controller), and every
 # case that needs a controller connects one if there is none.
 
+# RPC client half of host_rpc: `nc ADDR RPC_PORT -e guest-tests.sh` runs this
+# script again with the connection to the host's rpc-bridge.sh as stdin and
+# stdout: send the request line, keep the answer until the bridge hangs up.
+if [ -n "${INTEROP_RPC_REQ:-}" ]; then
+	printf '%s\n' "$INTEROP_RPC_REQ"
+	exec cat >"$INTEROP_RPC_OUT"
+fi
+
 ALL_CASES="discover_8009 discover_4420 connect list id_ctrl id_ns smart_log error_log
 effects_log list_subsys fio_verify mkfs_mount blkdiscard blkdiscard_zero flush kato_idle
-reset_during_fio digests disconnect"
+reset_during_fio digests nvme040_delay ka_held_admin disconnect"
+# cases that need the host's RPC bridge (--rpc-port)
+RPC_CASES="nvme040_delay ka_held_admin"
 
 SELF=$(readlink -f "$0")
 : "${ADDR:=}"
@@ -39,12 +54,17 @@ SELF=$(readlink -f "$0")
 : "${BACKING:=ramfs}"
 : "${CASE_TIMEOUT:=180}"
 : "${DEBUG:=0}"
+: "${RPC_PORT:=}"
 NS_WAIT=15        # seconds to wait for a namespace after connect (TCG is slow)
 NS_SIZE_MB=256    # self-test namespace size
 FIO_MB=64         # fio_verify and reset_during_fio, split over 2 jobs
 DIGEST_FIO_MB=16  # digests
 ZERO_MB=32        # blkdiscard_zero: region written, zeroed and read back
-KATO=5            # kato_idle keep-alive timeout, seconds
+KATO=5            # kato_idle and ka_held_admin keep-alive timeout, seconds
+NVME040_CYCLES=5  # nvme040_delay: connect, fio, reset, disconnect cycles
+DELAY_MS=50       # nvme040_delay: I/O completions delayed uniformly in
+DELAY_MAX_MS=500  #   [DELAY_MS, DELAY_MAX_MS]
+HELD_CMDS=8       # ka_held_admin: Get Features commands held by the target
 WORK=/tmp/interop
 # busybox ash runs its own applets before PATH lookups (standalone shell):
 # name util-linux's blkdiscard by path, busybox's lacks -f/-z/-o/-l
@@ -62,9 +82,10 @@ while [ $# -gt 0 ]; do
 	--backing) BACKING=$2; shift 2 ;;
 	--timeout) CASE_TIMEOUT=$2; shift 2 ;;
 	--debug) DEBUG=1; shift ;;
+	--rpc-port) RPC_PORT=$2; shift 2 ;;
 	--list) list=1; shift ;;
 	--run-one) run_one=$2; shift 2 ;;
-	-h|--help) sed -n '2,25p' "$SELF"; exit 0 ;;
+	-h|--help) sed -n '2,33p' "$SELF"; exit 0 ;;
 	-*) echo "guest-tests.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -72,7 +93,7 @@ done
 if [ -z "$ADDR" ]; then
 	if [ "$setup" = 1 ]; then ADDR=127.0.0.1; else ADDR=10.0.2.100; fi
 fi
-export ADDR IO_PORT DISC_PORT NQN BACKING CASE_TIMEOUT DEBUG
+export ADDR IO_PORT DISC_PORT NQN BACKING CASE_TIMEOUT DEBUG RPC_PORT
 
 # ---------------------------------------------------------------- helpers
 
@@ -231,6 +252,9 @@ fio_check() {
 }
 
 dev_bytes() { blockdev --getsize64 "/dev/$1"; }
+# uptime in centiseconds, and the seconds since such a time as N.N
+now_cs() { sed 's/^\([0-9]*\)\.\([0-9][0-9]\).*/\1\2/' /proc/uptime; }
+secs_since() { local d=$(($(now_cs) - $1)); echo "$((d / 100)).$((d % 100 / 10))s"; }
 
 # Completed (read, write) commands of namespace $NS of controller $CTRL: the
 # multipath head has no statistics on older kernels, its hidden path nvmeXcYnZ
@@ -244,6 +268,101 @@ ns_io_counts() {
 		[ "$r" -gt "$best_r" ] && best_r=$r
 	done
 	echo "$best_r $best_w"
+}
+
+# ---------------------------------------------------------------- host RPC
+
+# host_rpc METHOD [JSON]: one JSON-RPC call to the target's control socket,
+# made by rpc-bridge.sh on the host (`nvmf rpc METHOD JSON`) while this waits:
+# the call is done when host_rpc returns. Sets RPC_RC (the exit status of
+# `nvmf rpc`: 0 ok, 1 JSON-RPC error, 2 no socket; 255: no answer from the
+# bridge) and RPC_ANS (the answer file, read with rpc_val / rpc_find);
+# RPC_MSG is the error text. Returns RPC_RC. Never fails the case by itself.
+RPC_SEQ=0
+host_rpc() {
+	local req=$1
+	[ $# -gt 1 ] && req="$1 $2"
+	RPC_SEQ=$((RPC_SEQ + 1))
+	RPC_ANS=$WORK/rpc.$$.$RPC_SEQ
+	RPC_MSG=""
+	: >"$RPC_ANS"
+	echo "rpc> $req"
+	if [ -z "$RPC_PORT" ]; then
+		RPC_RC=255 RPC_MSG="no RPC bridge: run.sh needs --rpc-socket (or a --target-cmd with one)"
+		echo "rpc< $RPC_MSG"
+		return $RPC_RC
+	fi
+	INTEROP_RPC_REQ=$req INTEROP_RPC_OUT=$RPC_ANS timeout 60 nc -w 10 "$ADDR" "$RPC_PORT" -e "$SELF" </dev/null
+	if ! grep -q '^RPC-END' "$RPC_ANS"; then
+		RPC_RC=255 RPC_MSG="no answer from the RPC bridge at $ADDR:$RPC_PORT"
+		echo "rpc< $RPC_MSG"
+		return $RPC_RC
+	fi
+	RPC_RC=$(sed -n 's/^RPC-RC //p' "$RPC_ANS" | head -n 1)
+	is_uint "$RPC_RC" || RPC_RC=255
+	RPC_MSG=$(sed -n 's/^RPC-ERR //p' "$RPC_ANS" | grep -v '^[[:space:]]*$' | tail -n 1)
+	echo "rpc< rc=$RPC_RC $(sed -n 's/^RPC-JSON //p' "$RPC_ANS" | cut -c1-600)${RPC_MSG:+ ($RPC_MSG)}"
+	return "$RPC_RC"
+}
+# rpc_ok METHOD [JSON]: host_rpc, and fail the case unless it succeeded.
+rpc_ok() {
+	host_rpc "$@" || fail "rpc $1 -> rc $RPC_RC: ${RPC_MSG:-no message}"
+}
+# rpc_val PATH: a scalar of the last answer; PATH as rpc-bridge.sh writes it
+# (id, released, 0.cntlid, ...).
+rpc_val() {
+	awk -v k="$1" '$1 == "RPC-VAL" && $2 == k { sub(/^RPC-VAL [^ ]* /, ""); print; exit }' "$RPC_ANS"
+}
+# rpc_find KEY VALUE FIELD: in an answer that is an array of objects, FIELD of
+# the first element whose KEY is VALUE.
+rpc_find() {
+	awk -v k="$1" -v v="$2" -v f="$3" '
+		$1 != "RPC-VAL" { next }
+		{ val = $0; sub(/^RPC-VAL [^ ]* /, "", val); vals[$2] = val }
+		{ n = split($2, p, ".") }
+		n == 2 && p[2] == k && val == v && idx == "" { idx = p[1] }
+		END { if (idx != "" && ((idx "." f) in vals)) print vals[idx "." f] }' "$RPC_ANS"
+}
+# Fault rules this case added: removed (which releases what they hold) when
+# the case process exits, whatever the outcome.
+RPC_RULES=""
+rpc_cleanup() {
+	local id
+	for id in $RPC_RULES; do
+		host_rpc remove_fault "{\"id\": $id}" >/dev/null 2>&1
+	done
+	RPC_RULES=""
+}
+# rpc_add_fault JSON: add a rule, set FAULT_ID, remember it for rpc_cleanup.
+rpc_add_fault() {
+	rpc_ok add_fault "$1"
+	FAULT_ID=$(rpc_val id)
+	is_uint "$FAULT_ID" && [ "$FAULT_ID" -ge 1 ] || fail "add_fault answered no rule id"
+	RPC_RULES="$RPC_RULES $FAULT_ID"
+	trap rpc_cleanup EXIT
+}
+
+# ---------------------------------------------------------------- kernel log
+
+# Signs of a kernel in trouble: oops, BUG, WARNING, GPF, KASAN and
+# use-after-free reports, lockdep, hung tasks, refcount errors.
+DMESG_BAD='Oops|(^|[^A-Za-z_])(BUG|WARNING)([^A-Za-z_]|$)|general protection|use-after-free|KASAN|Call Trace|blocked for more than|refcount_t|possible circular locking'
+# dmesg_mark: remember where the kernel log is now (by timestamp: immune to
+# the ring buffer wrapping). dmesg_since prints what came after.
+dmesg_mark() {
+	DMESG_T0=$(dmesg | sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\].*/\1/p' | tail -n 1)
+	: "${DMESG_T0:=0}"
+}
+dmesg_since() {
+	dmesg | awk -v t0="$DMESG_T0" '
+		match($0, /^\[ *[0-9]+\.[0-9]+\]/) { t = substr($0, 2, RLENGTH - 2) + 0; on = (t > t0 + 0) }
+		on { print }'
+}
+# dmesg_check WHAT: fail if the kernel logged trouble since dmesg_mark.
+dmesg_check() {
+	local bad
+	bad=$(dmesg_since | grep -E "$DMESG_BAD" | head -n 3)
+	[ -z "$bad" ] || { dmesg_since | tail -n 60; fail "kernel log $1: $(printf '%s\n' "$bad" | tr '\n' ' ' | cut -c1-300)"; }
 }
 
 # ---------------------------------------------------------------- self-test target
@@ -694,6 +813,226 @@ case_disconnect() {
 	detail "disconnected $n controller(s); $c and /dev/$ns gone"
 }
 
+# blktests nvme/040 (reset and delete a controller during fio) while the
+# target delays every I/O completion by DELAY_MS..DELAY_MAX_MS (seed 000).
+nvme040_fio() {
+	fio --name=nvme040 --filename="/dev/$NS" --ioengine=libaio --direct=1 \
+		--rw=randwrite --bsrange=4k-64k --iodepth=16 --size=32M \
+		--time_based --runtime=120 --verify=crc32c --verify_backlog=32 \
+		--verify_fatal=1 --verify_state_save=0 --randrepeat=0 >"$1" 2>&1
+}
+
+case_nvme040_delay() {
+	local cyc=0 pid rc i t c w0 hits fio_log fio_err ex resets="" discs="" exits="" errs="" errtxt=""
+	local verr rule
+	# every rule of an earlier case goes (a delay would slow everything)
+	rpc_ok remove_fault '{"id": 0}'
+	dmesg_mark
+	rpc_add_fault "{\"action\": \"delay\", \"nqn\": \"$NQN\", \"queue\": \"io\", \"delay_ms\": $DELAY_MS, \"delay_max_ms\": $DELAY_MAX_MS}"
+	rule=$FAULT_ID
+	while [ $cyc -lt $NVME040_CYCLES ]; do
+		cyc=$((cyc + 1))
+		echo "=== cycle $cyc/$NVME040_CYCLES"
+		disconnect_all
+		connect_ctrl
+		c=$CTRL
+		fio_log=/tmp/nvme040-$cyc.log
+		# shellcheck disable=SC2046 # two numbers, split on purpose
+		set -- $(ns_io_counts)
+		w0=$2
+		nvme040_fio "$fio_log" &
+		pid=$!
+		i=0
+		while :; do
+			# shellcheck disable=SC2046
+			set -- $(ns_io_counts)
+			[ $(($2 - w0)) -ge 16 ] && break
+			kill -0 $pid 2>/dev/null || fail "cycle $cyc: fio ended before its writes were seen: $(grep -i 'err' "$fio_log" | head -n 2 | tr '\n' ' ')"
+			[ $i -lt 150 ] || fail "cycle $cyc: fio completed fewer than 16 writes in 30 s"
+			usleep 200000
+			i=$((i + 1))
+		done
+		# reset with delayed commands in flight
+		t=$(now_cs)
+		run nvme reset "/dev/$c" || fail "cycle $cyc: nvme reset -> exit $RC: $(lastline)"
+		i=0
+		while [ "$(ctrl_state "$c")" != live ]; do
+			[ $i -lt 150 ] || fail "cycle $cyc: $c is $(ctrl_state "$c") 30 s after nvme reset"
+			usleep 200000
+			i=$((i + 1))
+		done
+		resets="$resets $(secs_since "$t")"
+		# the reset must be transparent to fio: its I/O goes on
+		# shellcheck disable=SC2046
+		set -- $(ns_io_counts)
+		w0=$(($1 + $2))
+		i=0
+		while :; do
+			kill -0 $pid 2>/dev/null || fail "cycle $cyc: fio ended after the reset, before the disconnect: $(grep -iE 'error|bad' "$fio_log" | head -n 2 | tr '\n' ' ')"
+			# shellcheck disable=SC2046
+			set -- $(ns_io_counts)
+			[ $(($1 + $2 - w0)) -ge 8 ] && break
+			[ $i -lt 100 ] || fail "cycle $cyc: no I/O completed in the 20 s after the reset"
+			usleep 200000
+			i=$((i + 1))
+		done
+		# delete the controller while fio runs
+		t=$(now_cs)
+		run nvme disconnect -n "$NQN" || fail "cycle $cyc: nvme disconnect -> exit $RC: $(lastline)"
+		i=0
+		while ctrl_of_nqn >/dev/null; do
+			[ $i -lt 150 ] || fail "cycle $cyc: $(ctrl_of_nqn) still present 30 s after nvme disconnect"
+			usleep 200000
+			i=$((i + 1))
+		done
+		discs="$discs $(secs_since "$t")"
+		i=0
+		while kill -0 $pid 2>/dev/null; do
+			[ $i -lt 300 ] || fail "cycle $cyc: fio still running 60 s after the disconnect (I/O stuck?)"
+			usleep 200000
+			i=$((i + 1))
+		done
+		wait $pid
+		rc=$?
+		exits="$exits $(secs_since "$t")"
+		sed 's/^/  fio| /' "$fio_log" | grep -iE 'err|bad|verify|io=' | head -n 12
+		# I/O errors are expected here, wrong data never is
+		verr=$(grep -iE 'verify: bad|verify failed|bad magic|crc32c: (verify|mismatch)|bad header' "$fio_log" | head -n 2 | tr '\n' ' ')
+		[ -z "$verr" ] || fail "cycle $cyc: fio read back wrong data: $verr"
+		fio_err=$(sed -n 's/.*[ ,]error=\([^)]*\)).*/\1/p' "$fio_log" | head -n 1)
+		[ -n "$fio_err" ] || fio_err=$(grep -oE 'err= *[0-9]+' "$fio_log" | head -n 1)
+		errs="$errs $rc"
+		case "; $errtxt; " in *"; ${fio_err:-?}; "*) ;; *) errtxt="${errtxt:+$errtxt; }${fio_err:-?}" ;; esac
+		echo "cycle $cyc: live again ${resets##* } after nvme reset; controller gone ${discs##* } and fio ended (exit $rc, ${fio_err:-no error text}) ${exits##* } after nvme disconnect"
+		dmesg_check "after cycle $cyc"
+	done
+	# the target still serves: connect, verified I/O (the delay rule still on)
+	connect_ctrl
+	ex=/tmp/nvme040-final.log
+	fio --name=after --filename="/dev/$NS" --ioengine=libaio --direct=1 --rw=randwrite \
+		--bsrange=4k-64k --iodepth=8 --size=4M --offset=40M --verify=crc32c --do_verify=1 \
+		--verify_fatal=1 --verify_state_save=0 >"$ex" 2>&1
+	rc=$?
+	fio_check "$ex" $rc
+	rpc_ok get_faults
+	hits=$(rpc_find id "$rule" hits)
+	is_uint "$hits" && [ "$hits" -gt 0 ] || fail "the delay rule $rule reports hits='$hits': it delayed nothing"
+	rpc_ok remove_fault "{\"id\": $rule}"
+	RPC_RULES=""
+	dmesg_check "at the end"
+	detail "$NVME040_CYCLES x (fio, nvme reset, nvme disconnect) with I/O completions delayed ${DELAY_MS}-${DELAY_MAX_MS} ms ($hits delayed): live again after${resets}; fio ended${exits} after disconnect (exit${errs}: $errtxt); kernel log clean; reconnected, $FIO_IO verified"
+}
+
+# Seed 002 with the Linux host: keep-alive must go out while admin commands
+# are outstanding. The target holds HELD_CMDS Get Features; for 3 x KATO the
+# controller must stay live on both sides, Keep Alive keep arriving, and no
+# keep-alive error be logged; released, every held command succeeds.
+case_ka_held_admin() {
+	local c id0 k i n pids="" held rel t0 bad="" ka0 ka samples="" last st kato_ms ok ref
+	local hold=$((3 * KATO + 3)) out p next held_s
+	disconnect_all
+	rpc_ok remove_fault '{"id": 0}'
+	connect_ctrl -k "$KATO"
+	c=$CTRL
+	id0=$(cat "/sys/class/nvme/$c/cntlid")
+	if [ -e "/sys/class/nvme/$c/kato" ]; then
+		k=$(cat "/sys/class/nvme/$c/kato")
+		[ "$k" = "$KATO" ] || fail "sysfs kato is $k, asked for $KATO"
+	fi
+	# the command works and what it returns, before any rule
+	run nvme get-feature "/dev/$c" --feature-id=7 || fail "nvme get-feature -> exit $RC: $(lastline)"
+	ref=$(printf '%s\n' "$OUT" | grep 'get-feature:' | head -n 1)
+	[ -n "$ref" ] || fail "nvme get-feature printed no value: $(lastline)"
+	rpc_ok get_controllers "{\"nqn\": \"$NQN\"}"
+	st=$(rpc_find cntlid "$id0" state)
+	kato_ms=$(rpc_find cntlid "$id0" kato_ms)
+	[ "$st" = live ] || fail "target lists cntlid $id0 as '$st', not live"
+	[ "$kato_ms" = $((KATO * 1000)) ] || fail "target lists kato_ms '$kato_ms' for cntlid $id0, expected $((KATO * 1000))"
+	rpc_add_fault "{\"action\": \"hold\", \"nqn\": \"$NQN\", \"cntlid\": $id0, \"queue\": \"admin\", \"opcode\": 10}"
+	dmesg_mark
+	i=0
+	while [ $i -lt $HELD_CMDS ]; do
+		i=$((i + 1))
+		rm -f /tmp/held-$i.rc
+		(nvme get-feature "/dev/$c" --feature-id=7 >/tmp/held-$i.out 2>&1; echo $? >/tmp/held-$i.rc) &
+		pids="$pids $!"
+	done
+	# all of them held by the target
+	i=0
+	while :; do
+		rpc_ok get_faults
+		held=$(rpc_find id "$FAULT_ID" held)
+		is_uint "$held" && [ "$held" -ge $HELD_CMDS ] && break
+		[ $i -lt 20 ] || fail "the target holds '$held' of $HELD_CMDS Get Features after 20 s"
+		sleep 1
+		i=$((i + 1))
+	done
+	rpc_ok get_controllers "{\"nqn\": \"$NQN\"}"
+	ka0=$(rpc_find cntlid "$id0" keep_alive_count)
+	is_uint "$ka0" || fail "get_controllers gives no keep_alive_count for cntlid $id0"
+	samples="t=0s:$ka0"
+	echo "holding $held Get Features for ${hold}s (kato ${KATO}s); keep_alive_count $ka0"
+	# by the clock: under TCG a loop turn takes well over its 1 s of sleep
+	t0=$(date +%s)
+	next=6
+	while :; do
+		sleep 1
+		i=$(($(date +%s) - t0))
+		[ "$(ctrl_state "$c")" = live ] || bad="$bad t=${i}s:$(ctrl_state "$c")"
+		[ $i -ge $hold ] && break
+		if [ $i -ge $next ]; then
+			host_rpc get_controllers "{\"nqn\": \"$NQN\"}" && samples="$samples t=${i}s:$(rpc_find cntlid "$id0" keep_alive_count)"
+			next=$((next + 6))
+		fi
+	done
+	for p in $pids; do
+		kill -0 "$p" 2>/dev/null || bad="$bad a-held-command-ended-early"
+	done
+	rpc_ok get_controllers "{\"nqn\": \"$NQN\"}"
+	ka=$(rpc_find cntlid "$id0" keep_alive_count)
+	st=$(rpc_find cntlid "$id0" state)
+	last=$(rpc_find cntlid "$id0" last_keep_alive_ms)
+	held_s=$(($(date +%s) - t0))
+	samples="$samples t=${held_s}s:$ka"
+	echo "keep_alive_count during the hold: $samples; last keep-alive ${last} ms ago; target state $st"
+	[ -z "$bad" ] || fail "during the hold:$bad (keep_alive_count $samples)"
+	[ "$st" = live ] || fail "target lists cntlid $id0 as '$st' after the hold"
+	is_uint "$ka" && [ $((ka - ka0)) -ge 2 ] ||
+		fail "keep_alive_count $ka0 -> '$ka' in ${held_s}s of hold: Keep Alive did not get through"
+	is_uint "$last" && [ "$last" -lt $((KATO * 1000)) ] ||
+		fail "last Keep Alive '$last' ms ago at the end of the hold (kato ${KATO}s)"
+	out=$(dmesg_since | grep -iE 'keep.?alive|timeout|error recovery|reconnect|resetting' | head -n 3)
+	[ -z "$out" ] || fail "kernel log during the hold: $(printf '%s\n' "$out" | tr '\n' ' ' | cut -c1-300)"
+	[ "$(ctrl_of_nqn)" = "$c" ] && [ "$(cat "/sys/class/nvme/$c/cntlid")" = "$id0" ] ||
+		fail "controller changed during the hold: the host reconnected"
+	# release: every held command completes, with the right value
+	rpc_ok release_faults "{\"id\": $FAULT_ID}"
+	rel=$(rpc_val released)
+	rpc_ok remove_fault "{\"id\": $FAULT_ID}"
+	RPC_RULES=""
+	is_uint "$rel" && [ "$rel" -ge $HELD_CMDS ] || fail "release_faults released '$rel' commands, $held were held"
+	i=0
+	for p in $pids; do
+		while kill -0 "$p" 2>/dev/null; do
+			[ $i -lt 75 ] || fail "held Get Features still pending 15 s after release_faults (released '$rel')"
+			usleep 200000
+			i=$((i + 1))
+		done
+	done
+	ok=0
+	n=0
+	while [ $n -lt $HELD_CMDS ]; do
+		n=$((n + 1))
+		sed "s/^/  held $n| /" /tmp/held-$n.out
+		[ "$(cat /tmp/held-$n.rc 2>/dev/null)" = 0 ] || fail "held Get Features $n -> exit $(cat /tmp/held-$n.rc 2>/dev/null): $(tail -n 1 /tmp/held-$n.out)"
+		grep -qF "$ref" /tmp/held-$n.out || fail "held Get Features $n printed '$(grep 'get-feature' /tmp/held-$n.out)', not '$ref'"
+		ok=$((ok + 1))
+	done
+	dmesg_check "during ka_held_admin"
+	disconnect_all
+	detail "kato ${KATO}s, $held Get Features held ${held_s}s: $c live throughout, keep_alive_count $samples, no keep-alive errors; released $rel, $ok/$HELD_CMDS completed ok"
+}
+
 # ---------------------------------------------------------------- runner
 
 valid_case() {
@@ -711,7 +1050,16 @@ if [ -n "$run_one" ]; then
 	exit 0
 fi
 
-[ $# -gt 0 ] && cases="$*" || cases=$(echo $ALL_CASES)
+if [ $# -gt 0 ]; then
+	cases="$*"
+elif [ -n "$RPC_PORT" ]; then
+	cases=$(echo $ALL_CASES)
+else
+	cases=$(for c in $ALL_CASES; do
+		case " $RPC_CASES " in *" $c "*) ;; *) echo "$c" ;; esac
+	done | tr '\n' ' ')
+	cases=$(echo $cases)
+fi
 for c in $cases; do
 	case " $(echo $ALL_CASES) " in
 	*" $c "*) ;;

@@ -16,6 +16,8 @@
 #   interop.dport=P            discovery port, default 8009
 #   interop.backing=ramfs|tmpfs  self mode: filesystem under the nvmet file
 #   interop.timeout=S          per-case time limit in seconds
+#   interop.rpc=P              the host's RPC bridge listens at interop.addr:P
+#                              (run.sh --rpc-socket): enables the fault cases
 #   interop.debug=1            shell trace of every case
 # and reports on the serial console: INTEROP-RESULT lines (see guest-tests.sh),
 # then the kernel log between INTEROP-DMESG-BEGIN/END, then powers off.
@@ -39,7 +41,7 @@ halt_guest() {
 	sleep 30
 }
 
-mode=remote cases="" nqn="" addr="" port="" dport="" backing="" timeout="" debug=""
+mode=remote cases="" nqn="" addr="" port="" dport="" backing="" timeout="" debug="" rpc=""
 for w in $(cat /proc/cmdline); do
 	case "$w" in
 	interop.mode=*) mode=${w#*=} ;;
@@ -51,6 +53,7 @@ for w in $(cat /proc/cmdline); do
 	interop.backing=*) backing=${w#*=} ;;
 	interop.timeout=*) timeout=${w#*=} ;;
 	interop.debug=*) debug=${w#*=} ;;
+	interop.rpc=*) rpc=${w#*=} ;;
 	esac
 done
 
@@ -90,6 +93,7 @@ set --
 [ -n "$backing" ] && set -- "$@" --backing "$backing"
 [ -n "$timeout" ] && set -- "$@" --timeout "$timeout"
 [ -n "$debug" ] && set -- "$@" --debug
+[ -n "$rpc" ] && set -- "$@" --rpc-port "$rpc"
 # shellcheck disable=SC2086 # case names are words
 /guest-tests.sh "$@" $cases
 rc=$?

@@ -39,5 +39,5 @@ ensure_pkgs() {
 }
 
 # Host tools every part of the harness needs.
-HOST_PKGS=(qemu-system-x86 busybox-static nvme-cli fio socat e2fsprogs util-linux cpio
+HOST_PKGS=(qemu-system-x86 busybox-static nvme-cli fio socat jq e2fsprogs util-linux cpio
 	xz-utils zstd kmod uuid-runtime iproute2 coreutils)

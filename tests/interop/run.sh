@@ -14,6 +14,14 @@
 #   --timeout S             limit for one guest boot, whole run (default 420)
 #   --case-timeout S        limit for one case inside the guest (default 180)
 #   --backing ramfs|tmpfs   self-test: filesystem under the nvmet file (default ramfs)
+#   --rpc-socket PATH       the target's JSON-RPC control socket: enables the
+#                           cases that drive fault injection from the host
+#                           (default: taken from --target-cmd when it has
+#                           --rpc-socket PATH or -r PATH)
+#   --rpc-cmd CMD           command that makes one RPC, called as CMD METHOD
+#                           [JSON] (a word list, no quoting; default: the nvmf
+#                           CLI next to --target-cmd's nvmf-tgt, else
+#                           <repo>/build/nvmf, as `nvmf rpc -s SOCKET`)
 #   --cache DIR             kernels, images and logs (default <repo>/var/interop)
 #   --verbose               echo the whole guest console, not only result lines
 #   --debug                 shell-trace every case in the guest
@@ -21,6 +29,9 @@
 #
 # The guest reaches the host target at 10.0.2.100:PORT and :DISC-PORT through
 # QEMU guestfwd (one socat per guest connection to 127.0.0.1 on the host).
+# With an RPC socket, 10.0.2.100:7999 runs rpc-bridge.sh on the host per guest
+# connection: the guest cases make their own RPC calls, synchronously, when
+# they need them (calls logged in <cache>/logs/<time>-rpc.log).
 # Console logs: <cache>/logs/<time>-<kernel>.log. The last line printed is
 #   interop: N passed, M failed
 # and the exit status is non-zero when any case failed or did not report (a
@@ -34,6 +45,9 @@ LOG_TAG=interop
 
 kernels=all cases="" target_cmd="" self_test=0 nqn=nqn.2014-08.org.nvmexpress:nvmf-default
 port=4420 dport=8009 boot_timeout=420 case_timeout=180 backing="" verbose=0 debug=0 list=0
+rpc_sock="" rpc_cmd=""
+# guest side of the RPC bridge (a slirp address, no host port is opened)
+RPC_GUEST_PORT=7999
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernels=$2; shift 2 ;;
@@ -46,11 +60,13 @@ while [ $# -gt 0 ]; do
 	--timeout) boot_timeout=$2; shift 2 ;;
 	--case-timeout) case_timeout=$2; shift 2 ;;
 	--backing) backing=$2; shift 2 ;;
+	--rpc-socket) rpc_sock=$2; shift 2 ;;
+	--rpc-cmd) rpc_cmd=$2; shift 2 ;;
 	--cache) INTEROP_CACHE=$2; shift 2 ;;
 	--verbose) verbose=1; shift ;;
 	--debug) debug=1; shift ;;
 	--list) list=1; shift ;;
-	-h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,40p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1 (see --help)" ;;
 	esac
 done
@@ -62,13 +78,44 @@ for k in $kernels; do
 	case " ${INTEROP_KERNELS[*]} " in *" $k "*) ;; *) die "unknown kernel '$k' (known: ${INTEROP_KERNELS[*]} all)" ;; esac
 done
 [ "$self_test" = 1 ] && [ -n "$target_cmd" ] && die "--self-test and --target-cmd exclude each other"
-case "$nqn" in *[[:space:],]*) die "an NQN with spaces or commas cannot go on the kernel command line" ;; esac
+case "$nqn" in *[[:space:],\"\\]*) die "an NQN with spaces, commas, quotes or backslashes cannot go on the kernel command line" ;; esac
+for p in "$port" "$dport"; do
+	[ "$p" != "$RPC_GUEST_PORT" ] || die "port $p is the guest's RPC bridge port; pick another"
+done
+
+# The control socket: explicit, or the one --target-cmd gives the target.
+if [ -z "$rpc_sock" ] && [ -n "$target_cmd" ]; then
+	read -r -a _words <<<"$target_cmd"
+	for ((i = 0; i < ${#_words[@]}; i++)); do
+		case "${_words[i]}" in
+		--rpc-socket=*) rpc_sock=${_words[i]#*=} ;;
+		--rpc-socket) rpc_sock=${_words[i + 1]:-} ;;
+		# -r PATH; a number after -r would be something else (reactors)
+		-r) [[ "${_words[i + 1]:-}" =~ ^[0-9]*$ ]] || rpc_sock=${_words[i + 1]} ;;
+		esac
+	done
+fi
+if [ -n "$rpc_sock" ] || [ -n "$rpc_cmd" ]; then
+	[ "$self_test" = 1 ] && die "--self-test has no control socket (drop --rpc-socket/--rpc-cmd)"
+	case "$rpc_sock" in /* | "") ;; *) rpc_sock=$PWD/$rpc_sock ;; esac
+	if [ -z "$rpc_cmd" ]; then
+		# the CLI next to the target binary of --target-cmd, else build/nvmf
+		cli=$REPO_ROOT/build/nvmf
+		read -r -a _words <<<"$target_cmd"
+		if [[ "${_words[0]:-}" == */nvmf-tgt ]] && [ -x "${_words[0]%/*}/nvmf" ]; then
+			cli=$(cd "${_words[0]%/*}" && pwd)/nvmf
+		fi
+		rpc_cmd="$cli rpc -s $rpc_sock"
+	fi
+fi
+rpc_args=()
+[ -n "$rpc_cmd" ] && rpc_args=(--rpc-port "$RPC_GUEST_PORT")
 
 ensure_pkgs "${HOST_PKGS[@]}"
 
 # Validate and expand the case list with the guest script itself.
 # shellcheck disable=SC2086 # case names are words
-expected=$(busybox sh "$INTEROP_DIR/guest-tests.sh" --list $cases) || die "bad --cases"
+expected=$(busybox sh "$INTEROP_DIR/guest-tests.sh" "${rpc_args[@]}" --list $cases) || die "bad --cases"
 if [ "$list" = 1 ]; then
 	tr ' ' '\n' <<<"$expected"
 	exit 0
@@ -113,9 +160,35 @@ if [ -n "$target_cmd" ]; then
 		[ "$i" = 60 ] && { tail -n 20 "$target_log" >&2; die "target not listening on 127.0.0.1:$port after 30 s"; }
 	done
 	log "target listening on 127.0.0.1:$port (pid $target_pid)"
+	if [ -n "$rpc_sock" ]; then
+		for _ in $(seq 1 20); do
+			[ -S "$rpc_sock" ] && break
+			sleep 0.5
+		done
+		[ -S "$rpc_sock" ] || log "WARNING: no control socket $rpc_sock 10 s after start"
+	fi
 elif [ "$self_test" = 0 ]; then
 	listening "$port" || log "WARNING: nothing listens on 127.0.0.1:$port; start a target or use --target-cmd / --self-test"
 	listening "$dport" || log "WARNING: nothing listens on 127.0.0.1:$dport (discover_8009 will fail)"
+fi
+
+# ---- the control socket, host side
+rpc_log="$INTEROP_CACHE/logs/$stamp-rpc.log"
+# rpc_host METHOD [JSON]: one call, as the bridge makes it; logged, never fatal
+rpc_host() {
+	local out rc
+	# shellcheck disable=SC2086 # rpc_cmd is a word list
+	out=$(timeout 30 $rpc_cmd "$@" 2>&1 </dev/null) && rc=0 || rc=$?
+	printf '%s [host] %s -> rc %d %s\n' "$(date +%T.%3N)" "$*" "$rc" "$(tr '\n' ' ' <<<"$out")" >>"$rpc_log"
+	[ "$rc" = 0 ]
+}
+if [ -n "$rpc_cmd" ]; then
+	export INTEROP_RPC_CMD=$rpc_cmd INTEROP_RPC_LOG=$rpc_log
+	if rpc_host get_faults; then
+		log "control socket answers ($rpc_cmd); RPC calls logged in $rpc_log"
+	else
+		log "WARNING: '$rpc_cmd get_faults' failed (see $rpc_log): the RPC cases will fail"
+	fi
 fi
 
 # ---- one guest per kernel
@@ -124,7 +197,7 @@ summary=()
 
 boot_kernel() {
 	local k=$1 kdir="$INTEROP_CACHE/kernels/$1" img="$INTEROP_CACHE/images/initramfs-$1-$$.img"
-	local logf="$INTEROP_CACHE/logs/$stamp-$k.log" append netdev t0 qrc c line res pass=0 fail=0
+	local logf="$INTEROP_CACHE/logs/$stamp-$k.log" append netdev t0 qrc c line res pass=0 fail=0 bridge
 	local -a qemu
 	log "kernel $k ($(cat "$kdir/kver")): building initramfs"
 	"$INTEROP_DIR/mkinitramfs.sh" "$kdir" "$img"
@@ -141,6 +214,16 @@ boot_kernel() {
 		netdev="user,id=n0,restrict=on"
 		netdev+=",guestfwd=tcp:10.0.2.100:$port-cmd:socat - TCP:127.0.0.1:$port"
 		[ "$dport" != "$port" ] && netdev+=",guestfwd=tcp:10.0.2.100:$dport-cmd:socat - TCP:127.0.0.1:$dport"
+		if [ -n "$rpc_cmd" ]; then
+			# slirp runs cmd: through g_shell_parse_argv; QEMU options double commas
+			bridge=$(printf '%q' "$INTEROP_DIR/rpc-bridge.sh")
+			netdev+=",guestfwd=tcp:10.0.2.100:$RPC_GUEST_PORT-cmd:${bridge//,/,,}"
+			append+=" interop.rpc=$RPC_GUEST_PORT"
+			export INTEROP_RPC_TAG=$k
+			# no rule of an earlier guest may outlive it
+			rpc_host remove_fault '{"id": 0}' || true
+			rpc_host release_faults || true
+		fi
 	fi
 	[ "$debug" = 1 ] && append+=" interop.debug=1"
 	qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 1536 -smp 2
@@ -184,7 +267,7 @@ boot_kernel() {
 	fi
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
-	summary+=("== kernel $k ($(cat "$kdir/kver")): $pass passed, $fail failed  [log: $logf]")
+	summary+=("== kernel $k ($(cat "$kdir/kver")): $pass passed, $fail failed  [log: $logf${rpc_cmd:+, rpc: $rpc_log}]")
 	for line in "${lines[@]}"; do
 		summary+=("   ${line#INTEROP-RESULT }")
 	done
