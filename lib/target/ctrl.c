@@ -131,6 +131,7 @@ void nvmf_tgt_ctrl_get(struct nvmf_tgt_ctrl *ctrl)
 void nvmf_tgt_ctrl_put(struct nvmf_tgt_ctrl *ctrl)
 {
 	struct nvmf_tgt_subsys *s = ctrl->subsys;
+	struct nvmf_tgt *tgt = s->tgt;
 	struct nvmf_tgt_ctrl **pp;
 
 	if (atomic_fetch_sub_explicit(&ctrl->refs, 1, memory_order_acq_rel) != 1)
@@ -142,9 +143,13 @@ void nvmf_tgt_ctrl_put(struct nvmf_tgt_ctrl *ctrl)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
 	nvmf_info("ctrl %u (%s): freed", ctrl->cntlid, s->nqn);
-	atomic_fetch_sub(&s->tgt->nr_ctrls, 1);
+	/*
+	 * The last touch of the subsystem: a removed subsystem is freed as soon as its
+	 * controller list is empty (nvmf_tgt_remove_subsys()).
+	 */
+	pthread_mutex_unlock(&s->lock);
+	atomic_fetch_sub(&tgt->nr_ctrls, 1);
 	pthread_mutex_destroy(&ctrl->lock);
 	free(ctrl);
 }
