@@ -556,6 +556,7 @@ static void handle_cmd(struct tcp_queue *q)
 			return;
 		}
 		rx_expect_hdr(q);
+		s->state = SLOT_EXEC; /* in the core now: teardown must not put it too */
 		nvmf_tgt_req_complete(req, status);
 		return;
 	}
@@ -662,6 +663,7 @@ static void data_done(struct tcp_queue *q)
 	rx_expect_hdr(q);
 	if (q->rx_discard) {
 		q->rx_discard = false;
+		s->state = SLOT_EXEC;
 		nvmf_tgt_req_complete(&s->req, q->rx_status);
 		return;
 	}
