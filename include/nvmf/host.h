@@ -25,8 +25,10 @@
  *
  * While RESETTING/CONNECTING, new I/O waits for the controller to come back (up to
  * fast_io_fail_tmo), then fails with -ENOLINK; requests in flight when the association
- * broke are completed exactly once, after the transport has drained them, never while the
- * target could still complete them.
+ * broke are taken back once the transport has drained them (never while the target could
+ * still complete them) and sent again on the next association, as Linux requeues what it
+ * cancels with Host Aborted Command: at most 5 times, then they fail with -ENOLINK. Either
+ * way each one completes exactly once; nvmf_host_ctrl_delete() fails them with -ENOLINK.
  */
 #ifndef NVMF_HOST_H
 #define NVMF_HOST_H
@@ -56,7 +58,8 @@ const char *nvmf_host_ctrl_state_name(enum nvmf_host_ctrl_state state);
  * typedef nvmf_host_cb - completion of an asynchronous command
  * @arg: the caller's argument
  * @status: 0, a positive NVMe status, or a negative errno (-ENOLINK: the controller
- *	went away; -ETIMEDOUT: the command timed out and was aborted)
+ *	went away; -ETIMEDOUT: the command timed out and was aborted; or the refusal of a
+ *	command handed over from another thread, see nvmf_host_submit_admin())
  * @cqe: the completion queue entry (result in cqe->result), or NULL for errno failures
  */
 typedef void (*nvmf_host_cb)(void *arg, int status, const struct nvme_cqe *cqe);
@@ -157,6 +160,92 @@ unsigned int nvmf_host_ctrl_nr_io_queues(struct nvmf_host_ctrl *ctrl);
 /** nvmf_host_ctrl_cap() - the CAP property */
 uint64_t nvmf_host_ctrl_cap(struct nvmf_host_ctrl *ctrl);
 
+/* -------------------------------------------------------------------------------------- */
+/* Statistics. Counted on the controller's reactor thread (single writer, no locked
+ * read-modify-write on the I/O path), readable from any thread. */
+
+/**
+ * struct nvmf_host_ctrl_stats - what one controller did since nvmf_host_ctrl_connect(),
+ * cumulative across resets and reconnects. All fields are counts of events.
+ * @submitted: user commands accepted: nvmf_host_submit_admin()/_io() calls that returned
+ *	0, and the commands the synchronous helpers and nvmf_host_passthru() submit (not the
+ *	library's own: Connect, Property Get/Set, the setup's Identify, Keep Alive, AERs...).
+ *	Each one finishes exactly once, counted in @completed. A command handed over from
+ *	another thread is counted when the reactor takes it.
+ * @completed: user commands finished: their callback was invoked (counted just before)
+ * @completed_error: of @completed, those that finished with a non-zero status (a positive
+ *	NVMe status or a negative errno)
+ * @outstanding: @submitted - @completed when the counters were read: commands in flight
+ *	on a queue or parked while the controller reconnects
+ * @retried: times a user command was requeued because its association broke under it, to
+ *	be sent again on the next one (a command counts once per reset it lives through, at
+ *	most 5 times, as Linux nvme_max_retries)
+ * @stray_cqes: completions the library dropped because no command was in flight with their
+ *	CID (NVMe/TCP CapsuleResp for an unknown CID, which also ends the connection as a
+ *	protocol error, or a second completion of one command by a transport). Always 0 with
+ *	a correct controller and transport.
+ * @timeouts: commands (user or internal) that exceeded their timeout
+ * @keep_alives: Keep Alive commands sent (NVMe Base 2.0c 5.27.1.12)
+ * @keep_alive_failures: Keep Alive commands that timed out or failed with an NVMe status
+ *	(not those cut short by a reset that had another cause)
+ * @resets: LIVE -> RESETTING transitions: nvmf_host_ctrl_reset(), a keep-alive or command
+ *	timeout, a transport error
+ * @reconnects: associations established again after a reset (CONNECTING -> LIVE; the
+ *	first association is not counted)
+ * @reconnect_failures: association attempts after a reset that failed (each one followed
+ *	by another attempt after reconnect_delay_s, until ctrl_loss_tmo_s)
+ */
+struct nvmf_host_ctrl_stats {
+	uint64_t submitted;
+	uint64_t completed;
+	uint64_t completed_error;
+	uint64_t outstanding;
+	uint64_t retried;
+	uint64_t stray_cqes;
+	uint64_t timeouts;
+	uint64_t keep_alives;
+	uint64_t keep_alive_failures;
+	uint64_t resets;
+	uint64_t reconnects;
+	uint64_t reconnect_failures;
+};
+
+/**
+ * nvmf_host_ctrl_get_stats() - read the counters of @ctrl
+ * @ctrl: controller
+ * @st: filled with the counters
+ *
+ * Callable from any thread, completion callbacks and the state callback included (there
+ * the values are exact; from another thread each counter is read on its own, so they may
+ * be a few events apart). In the state callback for DEAD after nvmf_host_ctrl_delete()
+ * they are final: every user command has completed by then.
+ * Return: 0, or -EINVAL if @ctrl or @st is NULL.
+ */
+int nvmf_host_ctrl_get_stats(struct nvmf_host_ctrl *ctrl, struct nvmf_host_ctrl_stats *st);
+
+/**
+ * struct nvmf_host_objects - library objects alive in this process right now, all
+ * controllers together (all 0 once every controller was deleted)
+ * @ctrls: controllers (nvmf_host_ctrl_connect() to nvmf_host_ctrl_delete())
+ * @queues: admin and I/O queues with their tag sets
+ * @reqs: request slots of those tag sets (one per tag: the queues' depths summed)
+ * @transport_queues: transport per-queue states (a TCP connection, a loop queue and its
+ *	target queue); a loop queue outlives its host queue until the target gave back every
+ *	command it held (seed 000)
+ */
+struct nvmf_host_objects {
+	uint64_t ctrls;
+	uint64_t queues;
+	uint64_t reqs;
+	uint64_t transport_queues;
+};
+
+/**
+ * nvmf_host_get_objects() - count the library's live objects (for leak checks)
+ * @o: filled with the counts; callable from any thread
+ */
+void nvmf_host_get_objects(struct nvmf_host_objects *o);
+
 /**
  * struct nvmf_host_ns_info - what the library knows of an active namespace
  * @nsid: namespace ID
@@ -194,7 +283,11 @@ size_t nvmf_host_ns_list(struct nvmf_host_ctrl *ctrl, struct nvmf_host_ns_info *
  * @len: bytes of @buf
  * @cb: completion callback
  * @arg: its argument
- * Return: 0 if queued (@cb will run exactly once), or -errno (-EAGAIN: no free tag).
+ * From a thread other than the controller's reactor (a threaded controller), the command
+ * travels to the reactor as a message: 0 then means handed over, and a refusal there
+ * (-EAGAIN, -ENOLINK, -EINVAL) is reported to @cb instead, still exactly once.
+ * Return: 0 if queued (@cb will run exactly once), or -errno (-EAGAIN: no free tag;
+ * -ENOLINK: the controller is being deleted or is dead, or fast_io_fail_tmo expired).
  */
 int nvmf_host_submit_admin(struct nvmf_host_ctrl *ctrl, const struct nvme_sqe *cmd, void *buf,
 			   uint32_t len, nvmf_host_cb cb, void *arg);
@@ -242,10 +335,15 @@ int nvmf_host_dsm(struct nvmf_host_ctrl *ctrl, uint32_t nsid, const struct nvme_
  * @result: CQE dw0, may be NULL
  *
  * Honours the Commands Supported and Effects log (a command with LBCC/NCC/NIC/CCC effects
- * triggers a namespace rescan afterwards) and the passthrough filter: Set Features KATO is
- * refused with -EOPNOTSUPP on a non-fabrics controller; on fabrics it is sent and, on
- * success, the keep-alive interval becomes ceil(cdw11 / 1000) s, as the Linux host does.
- * Return: 0, a positive NVMe status, or -errno.
+ * triggers a namespace rescan afterwards) and the passthrough filter (seed 003): Set
+ * Features Keep Alive Timer (FID 0x0f) is refused with -EOPNOTSUPP on a non-fabrics
+ * controller, without being sent; on fabrics it is sent and, on success, the host's KATO
+ * becomes ceil(cdw11 / 1000) s, as the Linux host's DIV_ROUND_UP(cdw11, 1000), with
+ * keep-alive re-armed at that pace (every KATO / 2, KATO / 4 with TBKAS) and kept for
+ * later Connects. Anything else, unknown or unsupported Feature Identifiers included, is
+ * sent as given and the controller's answer returned (e.g. Invalid Field in Command with
+ * DNR, 0x4002, for a Feature Identifier the controller does not support).
+ * Return: 0, a positive NVMe status, or -errno (-EOPNOTSUPP: refused by the filter).
  */
 int nvmf_host_passthru(struct nvmf_host_ctrl *ctrl, bool admin, const struct nvme_sqe *cmd,
 		       void *buf, uint32_t len, unsigned int timeout_ms, uint32_t *result);

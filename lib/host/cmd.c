@@ -57,11 +57,13 @@ struct submit_msg {
 static void submit_on_reactor(void *p)
 {
 	struct submit_msg *m = p;
-	int ret = submit_local(m->ctrl, m->qid, &m->cmd, m->buf, m->len, m->timeout_ms, m->cb,
-			       m->arg);
+	int ret;
 
-	if (ret < 0 && m->cb)
-		m->cb(m->arg, ret, NULL);
+	/* submit() told the caller 0: accepted, and a refusal is its one completion */
+	nvmf_host_stat_inc(&m->ctrl->stats.submitted);
+	ret = submit_local(m->ctrl, m->qid, &m->cmd, m->buf, m->len, m->timeout_ms, m->cb, m->arg);
+	if (ret < 0)
+		nvmf_host_user_done(m->ctrl, m->cb, m->arg, ret);
 	free(m);
 }
 
@@ -71,8 +73,12 @@ static int submit(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct nvme_s
 	struct submit_msg *m;
 	int ret;
 
-	if (!ctrl->own_thread || nvmf_reactor_current() == ctrl->reactor)
-		return submit_local(ctrl, qid, cmd, buf, len, timeout_ms, cb, arg);
+	if (!ctrl->own_thread || nvmf_reactor_current() == ctrl->reactor) {
+		ret = submit_local(ctrl, qid, cmd, buf, len, timeout_ms, cb, arg);
+		if (!ret)
+			nvmf_host_stat_inc(&ctrl->stats.submitted);
+		return ret;
+	}
 	/* another thread: hand it over (threaded mode's price: one small message) */
 	m = malloc(sizeof(*m));
 	if (!m)

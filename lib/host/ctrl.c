@@ -124,6 +124,7 @@ int nvmf_host_sync_cmd(struct nvmf_host_queue *q, int tag, const struct nvme_sqe
 			/* no reset from here: the caller owns the association and gives up */
 			nvmf_warn("host %s: qid %u: opcode 0x%02x timed out", ctrl->subnqn, q->qid,
 				  cmd->opcode);
+			nvmf_host_stat_inc(&ctrl->stats.timeouts);
 			req->timed_out = true;
 			ctrl->ops->queue_stop(q);
 			q->live = false;
@@ -355,10 +356,14 @@ static void aer_done(void *arg, int status, const struct nvme_cqe *cqe);
 
 static void aer_post(struct nvmf_host_ctrl *ctrl)
 {
-	struct nvmf_host_req *req = nvmf_host_tag_get_fixed(&ctrl->admin, NVMF_HOST_AER_TAG);
 	const struct nvme_sqe c = { .opcode = nvme_admin_async_event };
+	struct nvmf_host_req *req;
 
-	if (!req || !ctrl->admin.live)
+	/* live first: a controller deleted during aen_work()'s waits has no tag set left */
+	if (!ctrl->admin.live)
+		return;
+	req = nvmf_host_tag_get_fixed(&ctrl->admin, NVMF_HOST_AER_TAG);
+	if (!req)
 		return;
 	/* no timeout: an AER completes only when an event happens */
 	nvmf_host_req_prep(req, &c, NULL, 0, aer_done, ctrl, true, 0);
@@ -430,6 +435,9 @@ static void ka_done(void *arg, int status, const struct nvme_cqe *cqe)
 
 	(void)cqe;
 	ctrl->ka_inflight = false;
+	/* -ENOLINK: a reset with another cause tore the queue down under it */
+	if (status && status != -ENOLINK)
+		nvmf_host_stat_inc(&ctrl->stats.keep_alive_failures);
 	if (status && atomic_load(&ctrl->state) == NVMF_CTRL_LIVE) {
 		nvmf_warn("host %s: keep-alive failed (%d): resetting", ctrl->subnqn, status);
 		nvmf_host_start_reset(ctrl);
@@ -461,6 +469,8 @@ static void ka_timer_fn(struct nvmf_timer *t)
 	ctrl->ka_inflight = true;
 	if (nvmf_host_queue_send(&ctrl->admin, req, ctrl->kato_ms) < 0)
 		ctrl->ka_inflight = false;
+	else
+		nvmf_host_stat_inc(&ctrl->stats.keep_alives);
 }
 
 void nvmf_host_ka_start(struct nvmf_host_ctrl *ctrl)
@@ -501,6 +511,7 @@ static bool scan_timeouts(struct nvmf_host_ctrl *ctrl, struct nvmf_host_queue *q
 		    req->timed_out)
 			continue;
 		req->timed_out = true;
+		nvmf_host_stat_inc(&ctrl->stats.timeouts);
 		nvmf_warn("host %s: qid %u cid %u (opcode 0x%02x) timed out: abort and reset",
 			  ctrl->subnqn, q->qid, req->tag, req->cmd.opcode);
 		/* an expired command is aborted, then the controller is reset */
@@ -520,8 +531,7 @@ static void fail_pending(struct nvmf_host_ctrl *ctrl, int err)
 	while (p) {
 		struct nvmf_host_pending *next = p->next;
 
-		if (p->cb)
-			p->cb(p->arg, p->timed_out ? -ETIMEDOUT : err, NULL);
+		nvmf_host_user_done(ctrl, p->cb, p->arg, p->timed_out ? -ETIMEDOUT : err);
 		free(p);
 		p = next;
 	}
@@ -649,8 +659,12 @@ static int setup_io_queues(struct nvmf_host_ctrl *ctrl)
 		return -EINVAL;
 	ctrl->io_depth = depth;
 	for (unsigned int qid = 1; qid <= want; qid++) {
-		struct nvmf_host_queue *q = calloc(1, sizeof(*q));
+		struct nvmf_host_queue *q;
 
+		/* deleted during the last queue's Connect: the controller is gone on the target */
+		if (atomic_load(&ctrl->state) == NVMF_CTRL_DELETING)
+			return -ENOLINK;
+		q = calloc(1, sizeof(*q));
 		if (!q)
 			return -ENOMEM;
 		ctrl->ioq[qid] = q;
@@ -756,11 +770,21 @@ static void reconnect(struct nvmf_host_ctrl *ctrl)
 	if (atomic_load(&ctrl->state) != NVMF_CTRL_CONNECTING)
 		return;
 	ret = associate(ctrl);
+	if (atomic_load(&ctrl->state) == NVMF_CTRL_DELETING) {
+		/* do_delete() came during the association and left the rest to us */
+		if (!ret)
+			teardown(ctrl);
+		fail_pending(ctrl, -ENOLINK);
+		nvmf_host_set_state(ctrl, NVMF_CTRL_DEAD);
+		return;
+	}
 	if (!ret) {
 		nvmf_notice("host %s: reconnected (cntlid %u)", ctrl->subnqn, ctrl->cntlid);
+		nvmf_host_stat_inc(&ctrl->stats.reconnects);
 		go_live(ctrl);
 		return;
 	}
+	nvmf_host_stat_inc(&ctrl->stats.reconnect_failures);
 	if ((ret > 0 && (ret & NVME_STATUS_DNR)) ||
 	    (ctrl->loss_deadline_ns && nvmf_now_ns() > ctrl->loss_deadline_ns)) {
 		nvmf_warn("host %s: giving up (ctrl_loss_tmo %d s)", ctrl->subnqn,
@@ -769,7 +793,9 @@ static void reconnect(struct nvmf_host_ctrl *ctrl)
 		fail_pending(ctrl, -ENOLINK);
 		return;
 	}
-	nvmf_host_set_state(ctrl, NVMF_CTRL_CONNECTING);
+	/* not when a delete came during the failed association's teardown */
+	if (!nvmf_host_set_state(ctrl, NVMF_CTRL_CONNECTING))
+		return;
 	nvmf_timer_arm(ctrl->reactor, &ctrl->reconnect_timer,
 		       (uint64_t)ctrl->opts.reconnect_delay_s * 1000);
 }
@@ -812,6 +838,7 @@ void nvmf_host_start_reset(struct nvmf_host_ctrl *ctrl)
 {
 	if (!nvmf_host_set_state(ctrl, NVMF_CTRL_RESETTING))
 		return;
+	nvmf_host_stat_inc(&ctrl->stats.resets);
 	nvmf_reactor_defer(ctrl->reactor, &ctrl->reset_work);
 }
 
@@ -845,8 +872,7 @@ static void resubmit_pending(struct nvmf_host_ctrl *ctrl)
 			ctrl->pending = p->next;
 			if (!ctrl->pending)
 				ctrl->pending_tail = &ctrl->pending;
-			if (p->cb)
-				p->cb(p->arg, -ENOLINK, NULL);
+			nvmf_host_user_done(ctrl, p->cb, p->arg, -ENOLINK);
 			free(p);
 			continue;
 		}
@@ -862,8 +888,8 @@ static void resubmit_pending(struct nvmf_host_ctrl *ctrl)
 		nvmf_host_req_prep(req, &p->cmd, p->buf, p->len, p->cb, p->arg, false,
 				   p->timeout_ms);
 		req->retries = (uint8_t)p->retries;
-		if (nvmf_host_queue_send(q, req, p->timeout_ms) < 0 && p->cb)
-			p->cb(p->arg, -ENOLINK, NULL);
+		if (nvmf_host_queue_send(q, req, p->timeout_ms) < 0)
+			nvmf_host_user_done(ctrl, p->cb, p->arg, -ENOLINK);
 		free(p);
 	}
 }
@@ -1086,6 +1112,7 @@ static void ctrl_free(struct nvmf_host_ctrl *ctrl)
 	pthread_cond_destroy(&ctrl->cond);
 	pthread_mutex_destroy(&ctrl->lock);
 	free(ctrl);
+	nvmf_host_live_add(&nvmf_host_live.ctrls, -1);
 }
 
 int nvmf_host_ctrl_connect(const struct nvmf_host_opts *opts, struct nvmf_host_ctrl **out)
@@ -1095,6 +1122,7 @@ int nvmf_host_ctrl_connect(const struct nvmf_host_opts *opts, struct nvmf_host_c
 
 	if (!ctrl)
 		return -ENOMEM;
+	nvmf_host_live_add(&nvmf_host_live.ctrls, 1); /* paired with ctrl_free() */
 	ret = ctrl_init(ctrl, opts);
 	if (ret) {
 		ctrl_free(ctrl);
@@ -1132,6 +1160,25 @@ static int do_delete(struct nvmf_host_ctrl *ctrl)
 	nvmf_timer_cancel(ctrl->reactor, &ctrl->timeout_timer);
 	if (!nvmf_host_set_state(ctrl, NVMF_CTRL_DELETING))
 		return 0;
+	if (ctrl->in_associate) {
+		/*
+		 * A reconnect's association is waiting in a nested loop, which served this
+		 * message, and it owns the queues: freeing them under it would be a
+		 * use-after-free. Make its waits fail now; reconnect() sees DELETING when
+		 * associate() returns and finishes the delete, before the reactor stops.
+		 */
+		for (unsigned int q = 1; q <= NVMF_HOST_MAX_IO_QUEUES; q++) {
+			if (ctrl->ioq[q] && ctrl->ioq[q]->tr) {
+				ctrl->ops->queue_stop(ctrl->ioq[q]);
+				ctrl->ioq[q]->live = false;
+			}
+		}
+		if (ctrl->admin.tr) {
+			ctrl->ops->queue_stop(&ctrl->admin);
+			ctrl->admin.live = false;
+		}
+		return 0;
+	}
 	if (state == NVMF_CTRL_LIVE && ctrl->admin.live) {
 		/* normal shutdown (CC.SHN = 01b), as the Linux host does on delete */
 		uint64_t cc = 0;
@@ -1201,4 +1248,40 @@ unsigned int nvmf_host_ctrl_nr_io_queues(struct nvmf_host_ctrl *ctrl)
 uint64_t nvmf_host_ctrl_cap(struct nvmf_host_ctrl *ctrl)
 {
 	return ctrl->cap;
+}
+
+int nvmf_host_ctrl_get_stats(struct nvmf_host_ctrl *ctrl, struct nvmf_host_ctrl_stats *st)
+{
+	const struct nvmf_host_ctrl_counters *c;
+
+	if (!ctrl || !st)
+		return -EINVAL;
+	c = &ctrl->stats;
+#define LOAD(f) atomic_load_explicit(&c->f, memory_order_relaxed)
+	/* completed first: read from another thread, submitted is the later of the two */
+	st->completed = LOAD(completed);
+	st->completed_error = LOAD(completed_error);
+	st->submitted = LOAD(submitted);
+	st->retried = LOAD(retried);
+	st->stray_cqes = LOAD(stray_cqes);
+	st->timeouts = LOAD(timeouts);
+	st->keep_alives = LOAD(keep_alives);
+	st->keep_alive_failures = LOAD(keep_alive_failures);
+	st->resets = LOAD(resets);
+	st->reconnects = LOAD(reconnects);
+	st->reconnect_failures = LOAD(reconnect_failures);
+#undef LOAD
+	/* relaxed loads of two counters are not ordered with each other: never negative */
+	st->outstanding = st->submitted > st->completed ? st->submitted - st->completed : 0;
+	return 0;
+}
+
+void nvmf_host_get_objects(struct nvmf_host_objects *o)
+{
+#define LOAD(f) (uint64_t) atomic_load_explicit(&nvmf_host_live.f, memory_order_relaxed)
+	o->ctrls = LOAD(ctrls);
+	o->queues = LOAD(queues);
+	o->reqs = LOAD(reqs);
+	o->transport_queues = LOAD(transport_queues);
+#undef LOAD
 }

@@ -158,6 +158,49 @@ struct nvmf_host_ns {
 	struct nvmf_host_ns_info info;
 };
 
+/*
+ * Counters of struct nvmf_host_ctrl_stats (outstanding is derived). Written only on the
+ * controller's reactor thread, read from any thread: see nvmf_host_stat_inc().
+ */
+struct nvmf_host_ctrl_counters {
+	_Atomic uint64_t submitted;
+	_Atomic uint64_t completed;
+	_Atomic uint64_t completed_error;
+	_Atomic uint64_t retried;
+	_Atomic uint64_t stray_cqes;
+	_Atomic uint64_t timeouts;
+	_Atomic uint64_t keep_alives;
+	_Atomic uint64_t keep_alive_failures;
+	_Atomic uint64_t resets;
+	_Atomic uint64_t reconnects;
+	_Atomic uint64_t reconnect_failures;
+};
+
+/* One writer (the reactor): a relaxed load and store, no locked read-modify-write. */
+static inline void nvmf_host_stat_inc(_Atomic uint64_t *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+/*
+ * Live objects of the whole process (nvmf_host_get_objects()). Many controllers, many
+ * threads: atomic adds, on the control path only (connect, queue setup and teardown).
+ */
+struct nvmf_host_live {
+	_Atomic int64_t ctrls;
+	_Atomic int64_t queues;
+	_Atomic int64_t reqs;
+	_Atomic int64_t transport_queues;
+};
+
+extern struct nvmf_host_live nvmf_host_live;
+
+static inline void nvmf_host_live_add(_Atomic int64_t *c, int64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
 struct nvmf_host_ctrl {
 	struct nvmf_host_opts opts;
 	char traddr[256];
@@ -217,6 +260,8 @@ struct nvmf_host_ctrl {
 	/* namespaces */
 	struct nvmf_host_ns *ns;
 	size_t nr_ns;
+
+	struct nvmf_host_ctrl_counters stats;
 };
 
 /* core (ctrl.c, queue.c); see also queue.h */
@@ -233,6 +278,16 @@ void nvmf_host_req_done(struct nvmf_host_req *req, int err);
  * log @why and start a controller reset (the transport stops accepting input at once).
  */
 void nvmf_host_queue_error(struct nvmf_host_queue *q, const char *why);
+
+/**
+ * nvmf_host_user_done() - a user command finished outside a tag (parked, or refused after it
+ * was accepted): count it, then run its callback
+ * @ctrl: controller
+ * @cb: callback, may be NULL
+ * @arg: its argument
+ * @status: 0, a positive NVMe status or a negative errno
+ */
+void nvmf_host_user_done(struct nvmf_host_ctrl *ctrl, nvmf_host_cb cb, void *arg, int status);
 
 /** nvmf_host_find_req() - the SENT request with CID @cid on @q, or NULL (unknown CID) */
 struct nvmf_host_req *nvmf_host_find_req(struct nvmf_host_queue *q, uint16_t cid);

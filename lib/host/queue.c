@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct nvmf_host_live nvmf_host_live;
+
 int nvmf_host_queue_init(struct nvmf_host_ctrl *ctrl, struct nvmf_host_queue *q, uint16_t qid,
 			 uint16_t depth, uint16_t nr_reserved)
 {
@@ -27,6 +29,9 @@ int nvmf_host_queue_init(struct nvmf_host_ctrl *ctrl, struct nvmf_host_queue *q,
 	q->reqs = calloc(depth, sizeof(*q->reqs));
 	if (!q->reqs)
 		return -ENOMEM;
+	/* paired with nvmf_host_queue_release(), which sees q->reqs set */
+	nvmf_host_live_add(&nvmf_host_live.queues, 1);
+	nvmf_host_live_add(&nvmf_host_live.reqs, depth);
 	/* the admin queue's last tag is the AER's, outside both pools */
 	if (qid == 0 && depth == NVMF_HOST_AQ_DEPTH)
 		pool_end = NVMF_HOST_AER_TAG;
@@ -50,6 +55,10 @@ int nvmf_host_queue_init(struct nvmf_host_ctrl *ctrl, struct nvmf_host_queue *q,
 
 void nvmf_host_queue_release(struct nvmf_host_queue *q)
 {
+	if (q->reqs) {
+		nvmf_host_live_add(&nvmf_host_live.queues, -1);
+		nvmf_host_live_add(&nvmf_host_live.reqs, -(int64_t)q->depth);
+	}
 	free(q->reqs);
 	q->reqs = NULL;
 	q->free_list = q->free_reserved = NULL;
@@ -166,6 +175,7 @@ void nvmf_host_req_done(struct nvmf_host_req *req, int err)
 	if (req->state != NVMF_HREQ_SENT) {
 		nvmf_err("host: qid %u tag %u completed twice (state %u)", q->qid, req->tag,
 			 req->state);
+		nvmf_host_stat_inc(&ctrl->stats.stray_cqes);
 		return;
 	}
 	q->nr_sent--;
@@ -184,12 +194,19 @@ void nvmf_host_req_done(struct nvmf_host_req *req, int err)
 	    atomic_load(&ctrl->state) != NVMF_CTRL_DEAD) {
 		if (!nvmf_host_park(ctrl, q->qid, &req->cmd, req->buf, req->len, req->timeout_ms,
 				    req->retries + 1, req->timed_out, cb, arg)) {
+			nvmf_host_stat_inc(&ctrl->stats.retried);
 			tag_put(q, req);
 			return;
 		}
 	}
 	if (req->timed_out && err)
 		status = -ETIMEDOUT;
+	if (!req->internal) {
+		/* before the callback: a caller that saw it finds the counters final */
+		nvmf_host_stat_inc(&ctrl->stats.completed);
+		if (status)
+			nvmf_host_stat_inc(&ctrl->stats.completed_error);
+	}
 	tag_put(q, req);
 	if (cb) {
 		ctrl->cb_depth++;
@@ -197,4 +214,13 @@ void nvmf_host_req_done(struct nvmf_host_req *req, int err)
 		ctrl->cb_depth--;
 	}
 	nvmf_host_kick_pending(ctrl);
+}
+
+void nvmf_host_user_done(struct nvmf_host_ctrl *ctrl, nvmf_host_cb cb, void *arg, int status)
+{
+	nvmf_host_stat_inc(&ctrl->stats.completed);
+	if (status)
+		nvmf_host_stat_inc(&ctrl->stats.completed_error);
+	if (cb)
+		cb(arg, status, NULL);
 }

@@ -125,6 +125,7 @@ static void loop_free(struct loop_queue *lq)
 		munmap(lq->bufs, lq->bufs_len);
 	free(lq->slots);
 	free(lq);
+	nvmf_host_live_add(&nvmf_host_live.transport_queues, -1);
 }
 
 /*
@@ -266,6 +267,8 @@ static int loop_queue_connect(struct nvmf_host_queue *q)
 	lq = calloc(1, sizeof(*lq));
 	if (!lq)
 		return -ENOMEM;
+	/* paired with loop_free(), or with out_free below */
+	nvmf_host_live_add(&nvmf_host_live.transport_queues, 1);
 	lq->slots = calloc(q->depth, sizeof(*lq->slots));
 	if (!lq->slots)
 		goto out_free;
@@ -305,6 +308,7 @@ out_unmap:
 out_free:
 	free(lq->slots);
 	free(lq);
+	nvmf_host_live_add(&nvmf_host_live.transport_queues, -1);
 	return ret;
 }
 

@@ -147,6 +147,7 @@ static void tq_release(struct tcp_hq *tq)
 	free(tq->tags);
 	free(tq->rxbuf);
 	free(tq);
+	nvmf_host_live_add(&nvmf_host_live.transport_queues, -1);
 }
 
 /* Leave one of our entry points: free the queue if queue_free() asked while we ran. */
@@ -463,6 +464,7 @@ static void handle_rsp(struct tcp_hq *tq)
 	struct tcp_htag *t = tag_lookup(tq, cqe->cid);
 
 	if (!t) {
+		nvmf_host_stat_inc(&tq->q->ctrl->stats.stray_cqes);
 		tcp_fatal(tq, NVME_TCP_FES_INVALID_PDU_HDR,
 			  sizeof(struct nvme_tcp_hdr) + offsetof(struct nvme_cqe, cid),
 			  "CapsuleResp for unknown cid %u", cqe->cid);
@@ -1044,6 +1046,7 @@ static int tcp_queue_connect(struct nvmf_host_queue *q)
 	tq = calloc(1, sizeof(*tq));
 	if (!tq)
 		return -ENOMEM;
+	nvmf_host_live_add(&nvmf_host_live.transport_queues, 1); /* paired with tq_release() */
 	tq->h.fd = -1;
 	tq->tags = calloc(q->depth, sizeof(*tq->tags));
 	tq->rxbuf = malloc(TCP_RX_BUF);
