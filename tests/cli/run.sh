@@ -316,8 +316,12 @@ subcommand_checks() {
 		grep_out "${P}id-ns: nsze line and in-use LBA format" '^nsze    : 0x20000'
 		grep_out "${P}id-ns: lbaf line" '^lbaf  0 : ms:0   lbads:9  rp:0 \(in use\)'
 	fi
-	if run "${P}id-ns of an inactive NSID exits 1" 1 "$N" id-ns "${C[@]}" -n 99; then
-		grep_out "${P}id-ns 99: NVMe status on stderr" '^NVMe status: [A-Z_]+: .*\(0x[0-9a-f]+\)$' "$work/err"
+	# NN is 1024 (as nvmet): an NSID above it is invalid; an inactive one below reads zeroes
+	if run "${P}id-ns of an NSID above NN exits 1" 1 "$N" id-ns "${C[@]}" -n 5000; then
+		grep_out "${P}id-ns 5000: NVMe status on stderr" '^NVMe status: [A-Z_]+: .*\(0x[0-9a-f]+\)$' "$work/err"
+	fi
+	if run "${P}id-ns of an inactive NSID below NN" 0 "$N" id-ns "${C[@]}" -n 99; then
+		grep_out "${P}id-ns 99: zero NSZE" '^nsze    : 0$'
 	fi
 	if run "${P}list-ns -o json" 0 "$N" list-ns "${C[@]}" -o json; then
 		check "${P}list-ns: namespaces 1 and 2" "[e['nsid'] for e in d['nsid_list']] == [1, 2]"
