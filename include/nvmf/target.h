@@ -152,24 +152,26 @@ int nvmf_tgt_subsys_allow_host(struct nvmf_tgt_subsys *subsys, const char *hostn
 int nvmf_tgt_subsys_add_ns(struct nvmf_tgt_subsys *subsys, const struct nvmf_tgt_ns_params *p);
 
 /**
- * nvmf_tgt_add_port() - add a port: a TCP listener listens once the target is started; a
+ * nvmf_tgt_add_port() - add a port: a TCP listener listens once the target is started (at once
+ * when it already is: see "Changing a running target" below); a
  * loop port listens on nothing and serves the in-process hosts that name this target in
  * nvmf_host_opts.loop_tgt, started or not (nvmf_tgt_stop() closes it, nvmf_tgt_start() opens
  * it again). Delete those hosts' controllers before nvmf_tgt_destroy().
- * @tgt: target, not started
+ * @tgt: target
  * @p: parameters (copied)
  * @out: the new port
  *
  * Return: 0, -EEXIST (duplicate portid), -EPROTONOSUPPORT (trtype neither TCP nor loop),
- * -EINVAL (target started; TCP without traddr/trsvcid or with an adrfam other than IPv4/IPv6),
- * -ENOMEM.
+ * -EINVAL (TCP without traddr/trsvcid or with an adrfam other than IPv4/IPv6; a traddr of 256
+ * bytes or more, a trsvcid of 32 or more), -ENOMEM, or the listener's -errno (e.g.
+ * -EADDRINUSE) on a started target.
  */
 int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p,
 		      struct nvmf_tgt_port **out);
 
 /**
  * nvmf_tgt_port_add_subsys() - export @subsys on @port (and list it in its discovery log)
- * Return: 0 or -ENOMEM.
+ * Return: 0 (also when already exported), -EINVAL (the discovery subsystem) or -ENOMEM.
  */
 int nvmf_tgt_port_add_subsys(struct nvmf_tgt_port *port, struct nvmf_tgt_subsys *subsys);
 
@@ -368,6 +370,13 @@ enum nvmf_tgt_fault_action {
 	NVMF_TGT_FAULT_CORRUPT_DDGST,
 	NVMF_TGT_FAULT_NO_KEEP_ALIVE,
 };
+
+/**
+ * nvmf_tgt_fault_action_name() - the action's name as the control socket spells it ("delay",
+ * "hold", "status", "drop", "disconnect", "corrupt_hdgst", "corrupt_ddgst", "no_keep_alive")
+ * Return: the name, or "unknown".
+ */
+const char *nvmf_tgt_fault_action_name(enum nvmf_tgt_fault_action action);
 
 /* struct nvmf_tgt_fault.queue */
 #define NVMF_TGT_FAULT_QUEUE_ANY (-1)	/* every queue */

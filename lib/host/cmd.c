@@ -60,7 +60,7 @@ static void submit_on_reactor(void *p)
 	int ret;
 
 	/* submit() told the caller 0: accepted, and a refusal is its one completion */
-	nvmf_host_stat_inc(&m->ctrl->stats.submitted);
+	nvmf_counter_add(&m->ctrl->stats.submitted, 1);
 	ret = submit_local(m->ctrl, m->qid, &m->cmd, m->buf, m->len, m->timeout_ms, m->cb, m->arg);
 	if (ret < 0)
 		nvmf_host_user_done(m->ctrl, m->cb, m->arg, ret);
@@ -76,7 +76,7 @@ static int submit(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct nvme_s
 	if (!ctrl->own_thread || nvmf_reactor_current() == ctrl->reactor) {
 		ret = submit_local(ctrl, qid, cmd, buf, len, timeout_ms, cb, arg);
 		if (!ret)
-			nvmf_host_stat_inc(&ctrl->stats.submitted);
+			nvmf_counter_add(&ctrl->stats.submitted, 1);
 		return ret;
 	}
 	/* another thread: hand it over (threaded mode's price: one small message) */

@@ -124,7 +124,7 @@ int nvmf_host_sync_cmd(struct nvmf_host_queue *q, int tag, const struct nvme_sqe
 			/* no reset from here: the caller owns the association and gives up */
 			nvmf_warn("host %s: qid %u: opcode 0x%02x timed out", ctrl->subnqn, q->qid,
 				  cmd->opcode);
-			nvmf_host_stat_inc(&ctrl->stats.timeouts);
+			nvmf_counter_add(&ctrl->stats.timeouts, 1);
 			req->timed_out = true;
 			ctrl->ops->queue_stop(q);
 			q->live = false;
@@ -437,7 +437,7 @@ static void ka_done(void *arg, int status, const struct nvme_cqe *cqe)
 	ctrl->ka_inflight = false;
 	/* -ENOLINK: a reset with another cause tore the queue down under it */
 	if (status && status != -ENOLINK)
-		nvmf_host_stat_inc(&ctrl->stats.keep_alive_failures);
+		nvmf_counter_add(&ctrl->stats.keep_alive_failures, 1);
 	if (status && atomic_load(&ctrl->state) == NVMF_CTRL_LIVE) {
 		nvmf_warn("host %s: keep-alive failed (%d): resetting", ctrl->subnqn, status);
 		nvmf_host_start_reset(ctrl);
@@ -470,7 +470,7 @@ static void ka_timer_fn(struct nvmf_timer *t)
 	if (nvmf_host_queue_send(&ctrl->admin, req, ctrl->kato_ms) < 0)
 		ctrl->ka_inflight = false;
 	else
-		nvmf_host_stat_inc(&ctrl->stats.keep_alives);
+		nvmf_counter_add(&ctrl->stats.keep_alives, 1);
 }
 
 void nvmf_host_ka_start(struct nvmf_host_ctrl *ctrl)
@@ -511,7 +511,7 @@ static bool scan_timeouts(struct nvmf_host_ctrl *ctrl, struct nvmf_host_queue *q
 		    req->timed_out)
 			continue;
 		req->timed_out = true;
-		nvmf_host_stat_inc(&ctrl->stats.timeouts);
+		nvmf_counter_add(&ctrl->stats.timeouts, 1);
 		nvmf_warn("host %s: qid %u cid %u (opcode 0x%02x) timed out: abort and reset",
 			  ctrl->subnqn, q->qid, req->tag, req->cmd.opcode);
 		/* an expired command is aborted, then the controller is reset */
@@ -780,11 +780,11 @@ static void reconnect(struct nvmf_host_ctrl *ctrl)
 	}
 	if (!ret) {
 		nvmf_notice("host %s: reconnected (cntlid %u)", ctrl->subnqn, ctrl->cntlid);
-		nvmf_host_stat_inc(&ctrl->stats.reconnects);
+		nvmf_counter_add(&ctrl->stats.reconnects, 1);
 		go_live(ctrl);
 		return;
 	}
-	nvmf_host_stat_inc(&ctrl->stats.reconnect_failures);
+	nvmf_counter_add(&ctrl->stats.reconnect_failures, 1);
 	if ((ret > 0 && (ret & NVME_STATUS_DNR)) ||
 	    (ctrl->loss_deadline_ns && nvmf_now_ns() > ctrl->loss_deadline_ns)) {
 		nvmf_warn("host %s: giving up (ctrl_loss_tmo %d s)", ctrl->subnqn,
@@ -838,7 +838,7 @@ void nvmf_host_start_reset(struct nvmf_host_ctrl *ctrl)
 {
 	if (!nvmf_host_set_state(ctrl, NVMF_CTRL_RESETTING))
 		return;
-	nvmf_host_stat_inc(&ctrl->stats.resets);
+	nvmf_counter_add(&ctrl->stats.resets, 1);
 	nvmf_reactor_defer(ctrl->reactor, &ctrl->reset_work);
 }
 

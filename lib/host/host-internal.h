@@ -21,6 +21,7 @@
 
 #include "nvmf/host.h"
 #include "nvmf/spec.h"
+#include "../common/counter.h"
 #include "../common/reactor.h"
 
 #include <pthread.h>
@@ -160,7 +161,7 @@ struct nvmf_host_ns {
 
 /*
  * Counters of struct nvmf_host_ctrl_stats (outstanding is derived). Written only on the
- * controller's reactor thread, read from any thread: see nvmf_host_stat_inc().
+ * controller's reactor thread, read from any thread: see nvmf_counter_add().
  */
 struct nvmf_host_ctrl_counters {
 	_Atomic uint64_t submitted;
@@ -177,12 +178,6 @@ struct nvmf_host_ctrl_counters {
 };
 
 /* One writer (the reactor): a relaxed load and store, no locked read-modify-write. */
-static inline void nvmf_host_stat_inc(_Atomic uint64_t *c)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-}
-
 /*
  * Live objects of the whole process (nvmf_host_get_objects()). Many controllers, many
  * threads: atomic adds, on the control path only (connect, queue setup and teardown).

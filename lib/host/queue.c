@@ -163,6 +163,14 @@ int nvmf_host_park(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct nvme_
 	return 0;
 }
 
+/* a user command's callback is about to run (struct nvmf_host_ctrl_stats) */
+static void count_done(struct nvmf_host_ctrl *ctrl, int status)
+{
+	nvmf_counter_add(&ctrl->stats.completed, 1);
+	if (status)
+		nvmf_counter_add(&ctrl->stats.completed_error, 1);
+}
+
 void nvmf_host_req_done(struct nvmf_host_req *req, int err)
 {
 	struct nvmf_host_queue *q = req->q;
@@ -175,7 +183,7 @@ void nvmf_host_req_done(struct nvmf_host_req *req, int err)
 	if (req->state != NVMF_HREQ_SENT) {
 		nvmf_err("host: qid %u tag %u completed twice (state %u)", q->qid, req->tag,
 			 req->state);
-		nvmf_host_stat_inc(&ctrl->stats.stray_cqes);
+		nvmf_counter_add(&ctrl->stats.stray_cqes, 1);
 		return;
 	}
 	q->nr_sent--;
@@ -194,19 +202,16 @@ void nvmf_host_req_done(struct nvmf_host_req *req, int err)
 	    atomic_load(&ctrl->state) != NVMF_CTRL_DEAD) {
 		if (!nvmf_host_park(ctrl, q->qid, &req->cmd, req->buf, req->len, req->timeout_ms,
 				    req->retries + 1, req->timed_out, cb, arg)) {
-			nvmf_host_stat_inc(&ctrl->stats.retried);
+			nvmf_counter_add(&ctrl->stats.retried, 1);
 			tag_put(q, req);
 			return;
 		}
 	}
 	if (req->timed_out && err)
 		status = -ETIMEDOUT;
-	if (!req->internal) {
-		/* before the callback: a caller that saw it finds the counters final */
-		nvmf_host_stat_inc(&ctrl->stats.completed);
-		if (status)
-			nvmf_host_stat_inc(&ctrl->stats.completed_error);
-	}
+	/* before the callback: a caller that saw it finds the counters final */
+	if (!req->internal)
+		count_done(ctrl, status);
 	tag_put(q, req);
 	if (cb) {
 		ctrl->cb_depth++;
@@ -218,9 +223,7 @@ void nvmf_host_req_done(struct nvmf_host_req *req, int err)
 
 void nvmf_host_user_done(struct nvmf_host_ctrl *ctrl, nvmf_host_cb cb, void *arg, int status)
 {
-	nvmf_host_stat_inc(&ctrl->stats.completed);
-	if (status)
-		nvmf_host_stat_inc(&ctrl->stats.completed_error);
+	count_done(ctrl, status);
 	if (cb)
 		cb(arg, status, NULL);
 }

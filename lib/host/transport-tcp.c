@@ -464,7 +464,7 @@ static void handle_rsp(struct tcp_hq *tq)
 	struct tcp_htag *t = tag_lookup(tq, cqe->cid);
 
 	if (!t) {
-		nvmf_host_stat_inc(&tq->q->ctrl->stats.stray_cqes);
+		nvmf_counter_add(&tq->q->ctrl->stats.stray_cqes, 1);
 		tcp_fatal(tq, NVME_TCP_FES_INVALID_PDU_HDR,
 			  sizeof(struct nvme_tcp_hdr) + offsetof(struct nvme_cqe, cid),
 			  "CapsuleResp for unknown cid %u", cqe->cid);

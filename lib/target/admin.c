@@ -980,10 +980,8 @@ static void execute_keep_alive(struct nvmf_tgt_req *req)
 	/* nvmf_tgt_req_init() already counted this command as keep-alive activity */
 	if (!check_data_len(req, 0))
 		return;
-	/* admin queue only: one writer, so a load and a store (read by nvmf_tgt_ctrl_list()) */
-	atomic_store_explicit(&ctrl->ka_count,
-			      atomic_load_explicit(&ctrl->ka_count, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	/* the admin queue is its only writer (read by nvmf_tgt_ctrl_list()) */
+	nvmf_counter_add(&ctrl->ka_count, 1);
 	atomic_store_explicit(&ctrl->ka_last_ns, nvmf_now_ns(), memory_order_relaxed);
 	nvmf_tgt_req_complete(req, NVME_SC_SUCCESS);
 }

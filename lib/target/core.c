@@ -388,6 +388,10 @@ int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p
 	default:
 		return -EPROTONOSUPPORT;
 	}
+	/* TRADDR and TRSVCID are fixed-size discovery log fields: refuse, never truncate */
+	if ((p->traddr && strlen(p->traddr) >= sizeof(((struct nvmf_tgt_port *)0)->traddr)) ||
+	    (p->trsvcid && strlen(p->trsvcid) >= sizeof(((struct nvmf_tgt_port *)0)->trsvcid)))
+		return -EINVAL;
 	if (nvmf_tgt_find_port(tgt, p->portid))
 		return -EEXIST;
 	port = calloc(1, sizeof(*port));
@@ -476,7 +480,8 @@ int nvmf_tgt_port_add_referral(struct nvmf_tgt_port *port, const struct nvmf_tgt
 {
 	struct nvmf_tgt_referral *arr, *ref;
 
-	if (!p->traddr || !p->trsvcid)
+	if (!p->traddr || !p->trsvcid || strlen(p->traddr) >= sizeof(ref->traddr) ||
+	    strlen(p->trsvcid) >= sizeof(ref->trsvcid))
 		return -EINVAL;
 	pthread_rwlock_wrlock(&port->tgt->cfg_lock);
 	arr = realloc(port->referrals, (port->nr_referrals + 1) * sizeof(*arr));

@@ -21,6 +21,7 @@
 
 #include "nvmf/spec.h"
 #include "nvmf/target.h"
+#include "../common/counter.h"
 #include "../common/reactor.h"
 
 #include <errno.h>
@@ -204,13 +205,6 @@ struct nvmf_tgt_stats {
 	_Atomic uint64_t read_cmds;
 	_Atomic uint64_t write_cmds;
 };
-
-static inline void nvmf_tgt_stat_add(_Atomic uint64_t *c, uint64_t v)
-{
-	/* single writer: a load and a store, no locked read-modify-write */
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-			      memory_order_relaxed);
-}
 
 /*
  * A subsystem's namespaces by NSID - 1. Published with a release store and replaced, never

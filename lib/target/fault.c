@@ -82,10 +82,18 @@ static const char *const action_names[] = {
 	[NVMF_TGT_FAULT_STATUS] = "status",
 	[NVMF_TGT_FAULT_DROP] = "drop",
 	[NVMF_TGT_FAULT_DISCONNECT] = "disconnect",
-	[NVMF_TGT_FAULT_CORRUPT_HDGST] = "corrupt-hdgst",
-	[NVMF_TGT_FAULT_CORRUPT_DDGST] = "corrupt-ddgst",
-	[NVMF_TGT_FAULT_NO_KEEP_ALIVE] = "no-keep-alive",
+	[NVMF_TGT_FAULT_CORRUPT_HDGST] = "corrupt_hdgst",
+	[NVMF_TGT_FAULT_CORRUPT_DDGST] = "corrupt_ddgst",
+	[NVMF_TGT_FAULT_NO_KEEP_ALIVE] = "no_keep_alive",
 };
+
+const char *nvmf_tgt_fault_action_name(enum nvmf_tgt_fault_action action)
+{
+	if ((unsigned int)action >= sizeof(action_names) / sizeof(action_names[0]) ||
+	    !action_names[action])
+		return "unknown";
+	return action_names[action];
+}
 
 /* ------------------------------------------------------------------------------------------
  * Probability: a per-thread xorshift64* generator (no shared state, no rand())
@@ -386,7 +394,7 @@ bool nvmf_tgt_fault_complete(struct nvmf_tgt_req *req, uint16_t status)
 	pthread_mutex_unlock(&tgt->fault_lock);
 
 	nvmf_debug("fault %u: qid %u cid %u opcode 0x%02x: %s", req->fault.id, sq->qid,
-		   req->cmd.cid, req->cmd.opcode, action_names[action]);
+		   req->cmd.cid, req->cmd.opcode, nvmf_tgt_fault_action_name(action));
 	switch (action) {
 	case NVMF_TGT_FAULT_DELAY:
 		fault_park(req, FAULT_DELAYED);
@@ -599,7 +607,8 @@ int nvmf_tgt_fault_add(struct nvmf_tgt *tgt, const struct nvmf_tgt_fault *f, uin
 	atomic_store_explicit(&tgt->nr_faults, tgt->nr_fault_rules, memory_order_relaxed);
 	pthread_mutex_unlock(&tgt->fault_lock);
 	nvmf_notice("fault %u added: %s, queue %d, opcode %d, count %llu", r->id,
-		    action_names[f->action], f->queue, f->opcode, (unsigned long long)f->count);
+		    nvmf_tgt_fault_action_name(f->action), f->queue, f->opcode,
+		    (unsigned long long)f->count);
 	if (id)
 		*id = r->id;
 	return 0;

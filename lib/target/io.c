@@ -58,11 +58,11 @@ static void rw_end_io(struct nvmf_tgt_req *req, int err)
 	if (!err) {
 		if (req->cmd.opcode == nvme_cmd_read) {
 			req->transfer_len = req->data_len;
-			nvmf_tgt_stat_add(&st->read_bytes, req->data_len);
-			nvmf_tgt_stat_add(&st->read_cmds, 1);
+			nvmf_counter_add(&st->read_bytes, req->data_len);
+			nvmf_counter_add(&st->read_cmds, 1);
 		} else {
-			nvmf_tgt_stat_add(&st->write_bytes, req->data_len);
-			nvmf_tgt_stat_add(&st->write_cmds, 1);
+			nvmf_counter_add(&st->write_bytes, req->data_len);
+			nvmf_counter_add(&st->write_cmds, 1);
 		}
 	} else {
 		req->error_lba = cmd_slba(&req->cmd);
@@ -96,8 +96,8 @@ static void compare_end_io(struct nvmf_tgt_req *req, int err)
 		status = NVME_SC_COMPARE_FAILED | NVME_STATUS_DNR;
 	}
 	if (!status) {
-		nvmf_tgt_stat_add(&req->sq->stats.read_bytes, req->data_len);
-		nvmf_tgt_stat_add(&req->sq->stats.read_cmds, 1);
+		nvmf_counter_add(&req->sq->stats.read_bytes, req->data_len);
+		nvmf_counter_add(&req->sq->stats.read_cmds, 1);
 	}
 	nvmf_tgt_req_complete(req, status);
 }

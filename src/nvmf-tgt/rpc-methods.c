@@ -97,11 +97,10 @@ static int p_u64(struct rpc_call *c, const char *key, bool required, uint64_t ma
 		return 0;
 	}
 	if (json_object_is_type(v, json_type_int)) {
-		int64_t i = json_object_get_int64(v);
-
-		if (i < 0 && json_object_get_uint64(v) < (uint64_t)INT64_MAX)
+		/* json-c clamps get_int64 of a large unsigned value to INT64_MAX, never < 0 */
+		if (json_object_get_int64(v) < 0)
 			return rpc_err(c, RPC_INVALID_PARAMS, "params.%s: negative", key), -1;
-		val = i < 0 ? json_object_get_uint64(v) : (uint64_t)i;
+		val = json_object_get_uint64(v);
 	} else if (json_object_is_type(v, json_type_string)) {
 		const char *s = json_object_get_string(v);
 		char *end;
@@ -488,13 +487,12 @@ static bool m_add_subsystem(struct rpc_call *c)
 		return false;
 	if (strlen(p.nqn) > NVME_NQN_MAX_LEN || !strcmp(p.nqn, NVME_DISC_SUBSYS_NAME))
 		return rpc_err(c, RPC_INVALID_PARAMS, "params.nqn: not a usable subsystem NQN");
-	if ((p.serial && strlen(p.serial) > 20) || (p.model && strlen(p.model) > 40) ||
-	    (p.firmware && strlen(p.firmware) > 8))
-		return rpc_err(c, RPC_INVALID_PARAMS,
-			       "params.%s: too long (serial 20, model 40, firmware 8 characters)",
-			       p.serial && strlen(p.serial) > 20 ? "serial"
-			       : p.model && strlen(p.model) > 40 ? "model"
-								 : "firmware");
+	if (p.serial && strlen(p.serial) > 20)
+		return rpc_err(c, RPC_INVALID_PARAMS, "params.serial: more than 20 characters");
+	if (p.model && strlen(p.model) > 40)
+		return rpc_err(c, RPC_INVALID_PARAMS, "params.model: more than 40 characters");
+	if (p.firmware && strlen(p.firmware) > 8)
+		return rpc_err(c, RPC_INVALID_PARAMS, "params.firmware: more than 8 characters");
 	if ((lo && lo < NVME_CNTLID_MIN) || (lo && hi && lo > hi))
 		return rpc_err(c, RPC_INVALID_PARAMS, "params.cntlid_min: outside 1..cntlid_max");
 	p.allow_any_host = any;
@@ -731,6 +729,10 @@ static bool m_add_port(struct rpc_call *c)
 	if (p.trtype == NVMF_TRTYPE_TCP && (!p.traddr || !p.trsvcid))
 		return rpc_err(c, RPC_INVALID_PARAMS, "params.%s: missing (tcp)",
 			       p.traddr ? "trsvcid" : "traddr");
+	if (p.traddr && strlen(p.traddr) >= 256)
+		return rpc_err(c, RPC_INVALID_PARAMS, "params.traddr: more than 255 bytes");
+	if (p.trsvcid && strlen(p.trsvcid) >= 32)
+		return rpc_err(c, RPC_INVALID_PARAMS, "params.trsvcid: more than 31 bytes");
 	if (p.trtype == NVMF_TRTYPE_TCP && p.adrfam == NVMF_ADRFAM_LOOP)
 		return rpc_err(c, RPC_INVALID_PARAMS, "params.adrfam: tcp needs ipv4 or ipv6");
 	if (nvmf_tgt_find_port_by_id(c->tgt, (uint16_t)id))
@@ -911,20 +913,6 @@ static bool m_get_target(struct rpc_call *c)
 
 /* ---- faults ---- */
 
-static const struct {
-	const char *name;
-	enum nvmf_tgt_fault_action action;
-} fault_actions[] = {
-	{ "delay", NVMF_TGT_FAULT_DELAY },
-	{ "hold", NVMF_TGT_FAULT_HOLD },
-	{ "status", NVMF_TGT_FAULT_STATUS },
-	{ "drop", NVMF_TGT_FAULT_DROP },
-	{ "disconnect", NVMF_TGT_FAULT_DISCONNECT },
-	{ "corrupt_hdgst", NVMF_TGT_FAULT_CORRUPT_HDGST },
-	{ "corrupt_ddgst", NVMF_TGT_FAULT_CORRUPT_DDGST },
-	{ "no_keep_alive", NVMF_TGT_FAULT_NO_KEEP_ALIVE },
-};
-
 static bool m_add_fault(struct rpc_call *c)
 {
 	static const char *const keys[] = { "action",	"nqn",		"cntlid", "queue",
@@ -942,9 +930,9 @@ static bool m_add_fault(struct rpc_call *c)
 
 	if (!check_keys(c, keys) || p_str(c, "action", true, &action) < 0)
 		return false;
-	for (size_t i = 0; i < sizeof(fault_actions) / sizeof(fault_actions[0]); i++)
-		if (!strcmp(action, fault_actions[i].name))
-			f.action = fault_actions[i].action;
+	for (int a = NVMF_TGT_FAULT_DELAY; a <= NVMF_TGT_FAULT_NO_KEEP_ALIVE; a++)
+		if (!strcmp(action, nvmf_tgt_fault_action_name(a)))
+			f.action = a;
 	if (!f.action)
 		return rpc_err(c, RPC_INVALID_PARAMS,
 			       "params.action: \"%.40s\" is not delay, hold, status, drop, "
@@ -1015,14 +1003,6 @@ static bool m_add_fault(struct rpc_call *c)
 	return true;
 }
 
-static const char *fault_action_name(enum nvmf_tgt_fault_action a)
-{
-	for (size_t i = 0; i < sizeof(fault_actions) / sizeof(fault_actions[0]); i++)
-		if (fault_actions[i].action == a)
-			return fault_actions[i].name;
-	return "unknown";
-}
-
 static bool m_get_faults(struct rpc_call *c)
 {
 	struct nvmf_tgt_fault_info *info = NULL;
@@ -1046,7 +1026,7 @@ static bool m_get_faults(struct rpc_call *c)
 		struct json_object *o = json_object_new_object();
 
 		add_int(o, "id", info[i].id);
-		add_str(o, "action", fault_action_name(f->action));
+		add_str(o, "action", nvmf_tgt_fault_action_name(f->action));
 		if (f->subsys_nqn && *f->subsys_nqn)
 			add_str(o, "nqn", f->subsys_nqn);
 		if (f->cntlid >= 0)
@@ -1162,7 +1142,7 @@ static bool m_rpc_get_methods(struct rpc_call *c)
 /* -------------------------------------------------------------------------------------- */
 /* Dispatch */
 
-static struct json_object *error_response(struct json_object *id, int code, const char *msg)
+struct json_object *nvmf_rpc_error_response(struct json_object *id, int code, const char *msg)
 {
 	struct json_object *r = json_object_new_object(), *e = json_object_new_object();
 
@@ -1183,22 +1163,25 @@ static struct json_object *handle_one(struct nvmf_tgt *tgt, struct json_object *
 	const char *name;
 
 	if (!json_object_is_type(req, json_type_object))
-		return error_response(NULL, RPC_INVALID_REQUEST, "a request is a JSON object");
+		return nvmf_rpc_error_response(NULL, RPC_INVALID_REQUEST,
+					       "a request is a JSON object");
 	has_id = json_object_object_get_ex(req, "id", &id);
 	if (has_id && id && !json_object_is_type(id, json_type_int) &&
 	    !json_object_is_type(id, json_type_string))
-		return error_response(NULL, RPC_INVALID_REQUEST, "id: not a number or string");
+		return nvmf_rpc_error_response(NULL, RPC_INVALID_REQUEST,
+					       "id: not a number or string");
 	if (!json_object_object_get_ex(req, "jsonrpc", &v) ||
 	    !json_object_is_type(v, json_type_string) || strcmp(json_object_get_string(v), "2.0"))
-		return error_response(id, RPC_INVALID_REQUEST, "jsonrpc: must be \"2.0\"");
+		return nvmf_rpc_error_response(id, RPC_INVALID_REQUEST, "jsonrpc: must be \"2.0\"");
 	if (!json_object_object_get_ex(req, "method", &v) ||
 	    !json_object_is_type(v, json_type_string))
-		return error_response(id, RPC_INVALID_REQUEST, "method: missing or not a string");
+		return nvmf_rpc_error_response(id, RPC_INVALID_REQUEST,
+					       "method: missing or not a string");
 	name = json_object_get_string(v);
 	if (json_object_object_get_ex(req, "params", &params) && params &&
 	    !json_object_is_type(params, json_type_object))
-		return error_response(id, RPC_INVALID_PARAMS,
-				      "params: must be an object (by-name parameters)");
+		return nvmf_rpc_error_response(id, RPC_INVALID_PARAMS,
+					       "params: must be an object (by-name parameters)");
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (!strcmp(methods[i].name, name))
 			m = &methods[i];
@@ -1207,14 +1190,14 @@ static struct json_object *handle_one(struct nvmf_tgt *tgt, struct json_object *
 
 		snprintf(msg, sizeof(msg), "method \"%.60s\" not found (see rpc_get_methods)",
 			 name);
-		return has_id ? error_response(id, RPC_METHOD_NOT_FOUND, msg) : NULL;
+		return has_id ? nvmf_rpc_error_response(id, RPC_METHOD_NOT_FOUND, msg) : NULL;
 	}
 	c.params = params ? json_object_get(params) : json_object_new_object();
 	if (!m->fn(&c)) {
 		json_object_put(c.params);
 		json_object_put(c.result);
-		return has_id ? error_response(id, c.code ? c.code : RPC_INTERNAL_ERROR,
-					       c.code ? c.msg : "internal error")
+		return has_id ? nvmf_rpc_error_response(id, c.code ? c.code : RPC_INTERNAL_ERROR,
+							c.code ? c.msg : "internal error")
 			      : NULL;
 	}
 	json_object_put(c.params);
@@ -1236,7 +1219,7 @@ struct json_object *nvmf_rpc_handle(struct nvmf_tgt *tgt, struct json_object *re
 	if (!json_object_is_type(req, json_type_array))
 		return handle_one(tgt, req);
 	if (!json_object_array_length(req))
-		return error_response(NULL, RPC_INVALID_REQUEST, "empty batch");
+		return nvmf_rpc_error_response(NULL, RPC_INVALID_REQUEST, "empty batch");
 	out = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(req); i++) {
 		struct json_object *r = handle_one(tgt, json_object_array_get_idx(req, i));

@@ -82,14 +82,7 @@ static int send_response(struct rpc_client *c, struct json_object *resp)
 
 static struct json_object *parse_error(const char *msg)
 {
-	struct json_object *r = json_object_new_object(), *e = json_object_new_object();
-
-	json_object_object_add(r, "jsonrpc", json_object_new_string("2.0"));
-	json_object_object_add(e, "code", json_object_new_int(RPC_PARSE_ERROR));
-	json_object_object_add(e, "message", json_object_new_string(msg));
-	json_object_object_add(r, "error", e);
-	json_object_object_add(r, "id", NULL);
-	return r;
+	return nvmf_rpc_error_response(NULL, RPC_PARSE_ERROR, msg);
 }
 
 /* Feed @len received bytes; answer every complete request. Return: 0, or <0 to drop. */

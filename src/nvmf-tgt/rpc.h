@@ -46,6 +46,16 @@ void nvmf_rpc_server_stop(struct nvmf_rpc_server *srv);
  */
 struct json_object *nvmf_rpc_handle(struct nvmf_tgt *tgt, struct json_object *req);
 
+/**
+ * nvmf_rpc_error_response() - a JSON-RPC error object for request @id (NULL: id null)
+ * @id: the request's id (a reference is taken), or NULL
+ * @code: RPC_* error code
+ * @msg: message
+ *
+ * Return: the response (caller puts it).
+ */
+struct json_object *nvmf_rpc_error_response(struct json_object *id, int code, const char *msg);
+
 /* nvmf_rpc_help_text - the methods and their parameters, for `nvmf rpc --help` (rpc-help.c) */
 extern const char nvmf_rpc_help_text[];
 
