@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct nvmf_reactor {
 	int epfd;
 	pthread_t thread;
 	bool thread_started;
+	int cpu; /* pin the thread to this CPU, or -1 */
 	atomic_bool stop;
 
 	/* messages from other threads: a lock-free stack, reversed on pop to keep FIFO order */
@@ -82,6 +84,7 @@ struct nvmf_reactor *nvmf_reactor_create(unsigned int id, unsigned int spin_us)
 	if (!r)
 		return NULL;
 	r->id = id;
+	r->cpu = -1;
 	r->spin_ns = (uint64_t)spin_us * 1000;
 	r->deferred_tail = &r->deferred;
 	r->ring_h.fd = -1;
@@ -492,10 +495,28 @@ static void *reactor_thread(void *arg)
 	return NULL;
 }
 
+void nvmf_reactor_set_cpu(struct nvmf_reactor *r, int cpu)
+{
+	r->cpu = cpu;
+}
+
 int nvmf_reactor_start(struct nvmf_reactor *r)
 {
-	int ret = pthread_create(&r->thread, NULL, reactor_thread, r);
+	pthread_attr_t attr;
+	int ret = pthread_attr_init(&attr);
 
+	if (ret)
+		return -ret;
+	if (r->cpu >= 0 && r->cpu < CPU_SETSIZE) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(r->cpu, &set);
+		ret = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	if (!ret)
+		ret = pthread_create(&r->thread, &attr, reactor_thread, r);
+	pthread_attr_destroy(&attr);
 	if (ret)
 		return -ret;
 	r->thread_started = true;

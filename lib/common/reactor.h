@@ -69,10 +69,17 @@ struct nvmf_reactor *nvmf_reactor_create(unsigned int id, unsigned int spin_us);
 void nvmf_reactor_destroy(struct nvmf_reactor *r);
 
 /**
+ * nvmf_reactor_set_cpu() - pin the thread nvmf_reactor_start() will create to one CPU
+ * @r: reactor not started yet
+ * @cpu: CPU number (as in sched_setaffinity(2)), or -1 for no pinning (the default)
+ */
+void nvmf_reactor_set_cpu(struct nvmf_reactor *r, int cpu);
+
+/**
  * nvmf_reactor_start() - run @r in a new thread
  * @r: reactor
  *
- * Return: 0 or -errno.
+ * Return: 0 or -errno (-EINVAL if the CPU given to nvmf_reactor_set_cpu() is not usable).
  */
 int nvmf_reactor_start(struct nvmf_reactor *r);
 
