@@ -18,6 +18,11 @@
 
 #define NVMF_REACTOR_URING_DEPTH 512
 #define NVMF_REACTOR_MAX_EVENTS 64
+/*
+ * With work in flight the loop polls, but only while events keep coming: after this long
+ * without one (a held command, a slow disk) it blocks until the fd, ring or timer wakes it.
+ */
+#define NVMF_REACTOR_INFLIGHT_POLL_NS (1000ull * 1000)
 
 struct nvmf_msg {
 	struct nvmf_msg *next;
@@ -43,6 +48,7 @@ struct nvmf_reactor {
 	struct nvmf_deferred **deferred_tail;
 
 	long inflight;
+	bool started; /* work was started since the last iteration: counts as an event */
 	uint64_t spin_ns;
 	uint64_t last_event_ns;
 
@@ -261,6 +267,8 @@ void nvmf_reactor_defer(struct nvmf_reactor *r, struct nvmf_deferred *d)
 void nvmf_reactor_inflight_add(struct nvmf_reactor *r, int n)
 {
 	r->inflight += n;
+	if (n > 0)
+		r->started = true;
 }
 
 static int ring_setup(struct nvmf_reactor *r)
@@ -405,7 +413,9 @@ static int wait_timeout_ms(struct nvmf_reactor *r, uint64_t now)
 {
 	uint64_t delta;
 
-	if (r->inflight > 0 || r->deferred || r->ring_pending)
+	if (r->deferred || r->ring_pending || r->started)
+		return 0;
+	if (r->inflight > 0 && now - r->last_event_ns < NVMF_REACTOR_INFLIGHT_POLL_NS)
 		return 0;
 	if (r->spin_ns && now - r->last_event_ns < r->spin_ns)
 		return 0;
@@ -423,7 +433,7 @@ static int reactor_iterate(struct nvmf_reactor *r, int max_timeout_ms)
 	struct epoll_event evs[NVMF_REACTOR_MAX_EVENTS];
 	uint64_t now = nvmf_now_ns();
 	int timeout = wait_timeout_ms(r, now);
-	bool busy = false;
+	bool busy = r->started;
 	int n, i;
 
 	if (max_timeout_ms >= 0 && (timeout < 0 || timeout > max_timeout_ms))
@@ -434,6 +444,7 @@ static int reactor_iterate(struct nvmf_reactor *r, int max_timeout_ms)
 		if (atomic_load_explicit(&r->msgs, memory_order_seq_cst))
 			timeout = 0;
 	}
+	r->started = false;
 	n = epoll_wait(r->epfd, evs, NVMF_REACTOR_MAX_EVENTS, timeout);
 	atomic_store_explicit(&r->sleeping, false, memory_order_relaxed);
 	if (n < 0 && errno != EINTR) {
@@ -450,7 +461,9 @@ static int reactor_iterate(struct nvmf_reactor *r, int max_timeout_ms)
 	}
 	busy |= run_msgs(r);
 	busy |= ring_reap(r);
-	now = nvmf_now_ns();
+	/* a poll that found nothing took well under a microsecond: its clock is still good */
+	if (timeout != 0 || busy)
+		now = nvmf_now_ns();
 	busy |= run_timers(r, now);
 	if (r->deferred)
 		busy = true;

@@ -2,9 +2,9 @@
 /*
  * The reactor: one thread, one epoll set, its timers, a cross-thread message queue and an
  * io_uring for backend I/O. Everything a reactor owns is touched only from its thread; other
- * threads talk to it with nvmf_reactor_send(). While work is in flight (or for spin_us after
- * the last event) the loop polls without sleeping, like SPDK's reactors; when idle it blocks
- * in epoll_wait so an idle target costs no CPU.
+ * threads talk to it with nvmf_reactor_send(). While work is in flight (up to 1 ms after the
+ * last event) or for spin_us after the last event, the loop polls without sleeping, like
+ * SPDK's reactors; when idle it blocks in epoll_wait so an idle target costs no CPU.
  */
 #ifndef NVMF_COMMON_REACTOR_H
 #define NVMF_COMMON_REACTOR_H
@@ -168,6 +168,10 @@ void nvmf_reactor_defer(struct nvmf_reactor *r, struct nvmf_deferred *d);
  * nvmf_reactor_inflight_add() - count work that will complete later (keeps the loop polling)
  * @r: the calling thread's reactor
  * @n: +1 when work starts, -1 when it completes
+ *
+ * While the count is above zero the loop polls instead of sleeping, for as long as events
+ * keep coming: after 1 ms without one it sleeps until an fd, the io_uring or a timer wakes
+ * it, so a command the peer holds does not burn a core.
  */
 void nvmf_reactor_inflight_add(struct nvmf_reactor *r, int n);
 

@@ -132,9 +132,15 @@ int nvmf_host_queue_send(struct nvmf_host_queue *q, struct nvmf_host_req *req,
 	req->deadline_ns = timeout_ms ? nvmf_now_ns() + (uint64_t)timeout_ms * 1000000ull : 0;
 	req->state = NVMF_HREQ_SENT;
 	q->nr_sent++;
+	/* I/O in flight keeps the reactor polling (hybrid polling; admin commands such as the
+	 * AER stay out: they may be outstanding for hours) */
+	if (q->qid)
+		nvmf_reactor_inflight_add(q->ctrl->reactor, 1);
 	ret = q->ctrl->ops->queue_submit(q, req);
 	if (ret < 0) {
 		q->nr_sent--;
+		if (q->qid)
+			nvmf_reactor_inflight_add(q->ctrl->reactor, -1);
 		tag_put(q, req);
 	}
 	return ret;
@@ -187,6 +193,8 @@ void nvmf_host_req_done(struct nvmf_host_req *req, int err)
 		return;
 	}
 	q->nr_sent--;
+	if (q->qid)
+		nvmf_reactor_inflight_add(ctrl->reactor, -1);
 	ctrl->last_completion_ns = nvmf_now_ns();
 	status = err ? err : nvmf_host_status(&cqe);
 
