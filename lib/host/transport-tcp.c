@@ -781,11 +781,18 @@ static int rx_process(struct tcp_hq *tq)
 
 static void rx_read(struct tcp_hq *tq)
 {
+	bool drained = false;
+
 	/* bounded, so that one busy queue cannot starve the others of the reactor */
 	for (int rounds = 0; rounds < 16 && tq_alive(tq); rounds++) {
 		ssize_t r;
 
-		if (rx_process(tq) <= 0)
+		/*
+		 * A read that did not fill the buffer emptied the socket: asking again would only
+		 * return EAGAIN (one system call per event saved); level-triggered epoll reports
+		 * whatever arrives later.
+		 */
+		if (rx_process(tq) <= 0 || drained)
 			return;
 		tq->rx_pos = tq->rx_len = 0;
 		r = recv(tq->h.fd, tq->rxbuf, TCP_RX_BUF, MSG_DONTWAIT);
@@ -800,6 +807,7 @@ static void rx_read(struct tcp_hq *tq)
 			return;
 		}
 		tq->rx_len = (size_t)r;
+		drained = (size_t)r < TCP_RX_BUF;
 	}
 	if (tq_alive(tq))
 		rx_process(tq);

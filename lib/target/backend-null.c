@@ -38,7 +38,10 @@ static void null_rw(struct nvmf_tgt_req *req, bool write, void *buf, uint64_t of
 {
 	(void)off;
 	(void)fua;
-	if (!write)
+	/* the transport sends zeroes from a shared region: no memset of the slot per read */
+	if (!write && req->zero_data_ok && buf == req->buf)
+		req->zero_data = true;
+	else if (!write)
 		memset(buf, 0, len);
 	nvmf_bdev_complete(req, 0);
 }
@@ -68,7 +71,8 @@ static void null_discard(struct nvmf_tgt_req *req, uint64_t off, uint64_t len)
  *
  * @open needs struct nvmf_tgt_ns_params.size_bytes (at least one block; rounded down to the
  * block size) and a valid block_size, else -EINVAL; it takes no resources. Reads fill the
- * buffer with zeroes, writes, flushes, Write Zeroes and discards do nothing. Every operation
+ * buffer with zeroes (or, when the transport allows it, mark the data as zeroes with
+ * struct nvmf_tgt_req.zero_data), writes, flushes, Write Zeroes and discards do nothing. Every operation
  * completes with 0 before it returns.
  */
 const struct nvmf_bdev_ops nvmf_bdev_null_ops = {

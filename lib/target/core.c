@@ -778,6 +778,7 @@ uint16_t nvmf_tgt_req_init(struct nvmf_tgt_req *req)
 	req->transfer_len = 0;
 	req->data_dir = NVMF_DATA_NONE;
 	req->completed = false;
+	req->zero_data = false;
 	req->error_loc = 0xffff;
 	req->error_lba = 0;
 	req->ns_ref = 0;

@@ -431,6 +431,10 @@ enum nvmf_tgt_data_dir {
  * @bdev_end_io: called by nvmf_bdev_complete()
  * @bdev_io: the backend's progress through the operation in flight (backend-owned)
  * @fault: fault injection state (fault.c), reset by nvmf_tgt_req_init()
+ * @zero_data_ok: set by a transport that can send read data from a shared zero region: a
+ *	backend whose read returns only zeroes may then set @zero_data instead of filling @buf
+ * @zero_data: the C2H data of this command is @transfer_len zero bytes, not in @buf; cleared
+ *	by nvmf_tgt_req_init()
  */
 struct nvmf_tgt_req {
 	struct nvme_sqe cmd;
@@ -452,6 +456,8 @@ struct nvmf_tgt_req {
 	void *cmp_buf; /* Compare: media data is read here (a second @buf_len area) */
 	struct nvmf_tgt_req_fault fault;
 	uint8_t ns_ref; /* 0, or 1 + the ns_refs[] half this I/O command counts in */
+	bool zero_data_ok;
+	bool zero_data;
 };
 
 /** nvmf_tgt_ns_table() - the current namespace table of @s (see struct nvmf_tgt_ns_table) */

@@ -132,6 +132,7 @@ struct tcp_queue {
 	uint8_t *bufs; /* nr_slots * 2 * buf_len bytes, anonymous mmap */
 	size_t bufs_len;
 	uint32_t buf_len;
+	const void *zeroes; /* zero_region_get(buf_len), or NULL: reads are memset */
 
 	/* transmit */
 	struct tcp_slot *tx_head, *tx_tail;
@@ -180,6 +181,35 @@ static void slot_put(struct tcp_queue *q, struct tcp_slot *s)
 		queue_maybe_free(q);
 }
 
+/*
+ * Read-only zeroes for C2H data a backend reported as zero (struct nvmf_tgt_req.zero_data):
+ * anonymous pages never written all map the kernel's zero page, so this costs no memory.
+ * One region for the process, grown (never shrunk or unmapped: queues may still send from
+ * an older one) when a queue has larger slots.
+ */
+static pthread_mutex_t zero_lock = PTHREAD_MUTEX_INITIALIZER;
+static const void *zero_region;
+static size_t zero_region_len;
+
+static const void *zero_region_get(size_t len)
+{
+	const void *z;
+
+	pthread_mutex_lock(&zero_lock);
+	if (zero_region_len < len) {
+		void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			       -1, 0);
+
+		if (m != MAP_FAILED) {
+			zero_region = m;
+			zero_region_len = len;
+		}
+	}
+	z = zero_region_len >= len ? zero_region : NULL;
+	pthread_mutex_unlock(&zero_lock);
+	return z;
+}
+
 static int queue_alloc_slots(struct tcp_queue *q, uint16_t nr, uint32_t buf_len)
 {
 	size_t len = (size_t)nr * buf_len * 2;
@@ -199,6 +229,7 @@ static int queue_alloc_slots(struct tcp_queue *q, uint16_t nr, uint32_t buf_len)
 	q->bufs = bufs;
 	q->bufs_len = len;
 	q->buf_len = buf_len;
+	q->zeroes = zero_region_get(buf_len);
 	q->nr_slots = nr;
 	for (int i = nr - 1; i >= 0; i--) {
 		struct tcp_slot *s = &q->slots[i];
@@ -209,6 +240,7 @@ static int queue_alloc_slots(struct tcp_queue *q, uint16_t nr, uint32_t buf_len)
 		s->req.buf = q->bufs + (size_t)i * buf_len * 2;
 		s->req.cmp_buf = (uint8_t *)s->req.buf + buf_len;
 		s->req.buf_len = buf_len;
+		s->req.zero_data_ok = q->zeroes != NULL;
 		s->next = q->free_list;
 		q->free_list = s;
 	}
@@ -417,12 +449,14 @@ static void tcp_queue_response(struct nvmf_tgt_req *req)
 		/* the builder pads the header up to the host's HPDA alignment */
 		hl = nvmf_tcp_build_data_hdr(&s->tx_hdr.c2h, nvme_tcp_c2h_data, req->cmd.cid, 0, 0,
 					     req->transfer_len, flags, &q->params);
+		const void *data = req->zero_data ? q->zeroes : req->buf;
+
 		s->iov[n].iov_base = &s->tx_hdr;
 		s->iov[n++].iov_len = hl;
-		s->iov[n].iov_base = req->buf;
+		s->iov[n].iov_base = (void *)data;
 		s->iov[n++].iov_len = req->transfer_len;
 		if (q->params.ddgst) {
-			s->ddgst = nvmf_crc32c(req->buf, req->transfer_len);
+			s->ddgst = nvmf_crc32c(data, req->transfer_len);
 			if (unlikely(req->fault.corrupt == NVMF_TGT_FAULT_CORRUPT_DDGST))
 				s->ddgst ^= 1;
 			s->iov[n].iov_base = &s->ddgst;
@@ -808,6 +842,8 @@ static bool rx_process(struct tcp_queue *q)
 
 static void queue_read(struct tcp_queue *q)
 {
+	bool drained = false;
+
 	/* bounded so that one busy connection cannot starve the others on this reactor */
 	for (int rounds = 0; rounds < 16 && !q->dead && !q->close_after_ctl; rounds++) {
 		ssize_t r;
@@ -819,6 +855,13 @@ static void queue_read(struct tcp_queue *q)
 		/* direct receive may have consumed the socket; refill the staging buffer */
 		if (q->rx_pos < q->rx_len)
 			continue;
+		/*
+		 * A read that did not fill the buffer emptied the socket: another recv() would
+		 * only say EAGAIN (one system call per event saved); level-triggered epoll
+		 * reports what arrives later.
+		 */
+		if (drained)
+			return;
 		q->rx_pos = q->rx_len = 0;
 		r = recv(q->h.fd, q->rxbuf, TCP_RX_BUF, MSG_DONTWAIT);
 		if (r == 0) {
@@ -832,6 +875,7 @@ static void queue_read(struct tcp_queue *q)
 			return;
 		}
 		q->rx_len = (size_t)r;
+		drained = (size_t)r < TCP_RX_BUF;
 	}
 	if (!q->dead && !q->close_after_ctl)
 		rx_process(q);

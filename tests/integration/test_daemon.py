@@ -1171,6 +1171,30 @@ class RpcTests(DaemonTestCase):
         ids = [x for x in struct.unpack("<1024I", data) if x]
         return ids
 
+    def test_null_reads_zeroes(self):
+        # A null read is sent from a shared zero region, not the command's slot buffer: a
+        # slot that just carried other data must not leak it, with or without data digests,
+        # and the next read of real data from that slot must not come back as zeroes.
+        self.rpc("add_namespace", {"nqn": SUBNQN, "nsid": 9, "backend": "null",
+                                   "size": 4 << 20})
+        try:
+            for dg in (False, True):
+                with self.subTest(digests=dg):
+                    c = self.ctrl(hdgst=dg, ddgst=dg)
+                    for cattr in (0, 1 << 2):  # and with SQ flow control off (C2H SUCCESS)
+                        q = c.connect_io(cattr=cattr)
+                        data = nt.pattern(8192, 41 + cattr)
+                        self.assertOk(q.write(NS_MEM, 64, data, in_capsule=False)[0])
+                        self.assertOk(q.write(9, 0, data, in_capsule=False)[0])
+                        cqe, back = q.read(9, 0, 8192)
+                        self.assertOk(cqe, "null read")
+                        self.assertEqual(back, bytes(8192), "null read returned non-zero data")
+                        cqe, back = q.read(NS_MEM, 64, 8192)
+                        self.assertOk(cqe)
+                        self.assertEqual(back, data, "mem read after a null read")
+        finally:
+            self.rpc("remove_namespace", {"nqn": SUBNQN, "nsid": 9})
+
     def test_namespace_add_resize_remove(self):
         c = self.ctrl()
         q = c.connect_io()
