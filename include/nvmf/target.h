@@ -18,13 +18,19 @@ struct nvmf_tgt_port;
 
 /**
  * struct nvmf_tgt_opts - target-wide settings (zero means the default)
- * @nr_reactors: reactor threads; 0 = one per online CPU
+ * @nr_reactors: reactor threads; 0 = one per online CPU, or one per entry of @cpus when
+ *	@nr_cpus is set. nvmf_tgt_create() fails with EINVAL when both are set and differ.
  * @spin_us: microseconds a reactor keeps polling after its last event; default 100
  * @mdts_bytes: largest data transfer of one command in bytes (power of two, >= 4096);
  *	default 131072. Reported as MDTS in 4 KiB (CAP.MPSMIN) units.
  * @io_queue_depth: entries per I/O queue, reported as CAP.MQES + 1; default 128
  * @max_io_queues: I/O queues per controller; default 64
  * @inline_data_size: in-capsule data bytes on I/O queues (IOCCSZ = 4 + this / 16); default 8192
+ * @cpus: @nr_cpus CPU numbers (as in sched_setaffinity(2), 0..CPU_SETSIZE-1): reactor i runs
+ *	pinned to @cpus[i]. Read only by nvmf_tgt_create() (the caller keeps ownership). A CPU
+ *	may repeat; one outside 0..CPU_SETSIZE-1 fails nvmf_tgt_create() with EINVAL; one the
+ *	process may not run on fails nvmf_tgt_start() with -EINVAL. NULL = no pinning (default).
+ * @nr_cpus: entries in @cpus; 0 = no pinning
  */
 struct nvmf_tgt_opts {
 	unsigned int nr_reactors;
@@ -33,6 +39,8 @@ struct nvmf_tgt_opts {
 	uint16_t io_queue_depth;
 	uint16_t max_io_queues;
 	uint32_t inline_data_size;
+	const int *cpus;
+	unsigned int nr_cpus;
 };
 
 /**

@@ -8,6 +8,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,19 @@ void nvmf_tgt_subsys_free(struct nvmf_tgt_subsys *s)
 	free(s);
 }
 
+/* Pinning, if asked for: one CPU per reactor, each one sched_setaffinity(2) can name. */
+static bool cpus_valid(const struct nvmf_tgt_opts *o)
+{
+	if (!o->nr_cpus)
+		return true;
+	if (!o->cpus || o->nr_reactors != o->nr_cpus)
+		return false;
+	for (unsigned int i = 0; i < o->nr_cpus; i++)
+		if (o->cpus[i] < 0 || o->cpus[i] >= CPU_SETSIZE)
+			return false;
+	return true;
+}
+
 struct nvmf_tgt *nvmf_tgt_create(const struct nvmf_tgt_opts *opts)
 {
 	struct nvmf_tgt *tgt = calloc(1, sizeof(*tgt));
@@ -80,6 +94,8 @@ struct nvmf_tgt *nvmf_tgt_create(const struct nvmf_tgt_opts *opts)
 		tgt->opts = *opts;
 	pthread_rwlock_init(&tgt->cfg_lock, NULL);
 	pthread_mutex_init(&tgt->ctl_lock, NULL);
+	if (tgt->opts.nr_cpus && !tgt->opts.nr_reactors)
+		tgt->opts.nr_reactors = tgt->opts.nr_cpus;
 	if (!tgt->opts.nr_reactors) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -97,7 +113,8 @@ struct nvmf_tgt *nvmf_tgt_create(const struct nvmf_tgt_opts *opts)
 		tgt->opts.inline_data_size = NVMF_TGT_DEFAULT_INLINE;
 	if (!is_pow2(tgt->opts.mdts_bytes) || tgt->opts.mdts_bytes < 4096 ||
 	    tgt->opts.io_queue_depth < 2 || tgt->opts.max_io_queues > NVMF_TGT_MAX_IO_QUEUES ||
-	    tgt->opts.inline_data_size % 16 || tgt->opts.inline_data_size > tgt->opts.mdts_bytes) {
+	    tgt->opts.inline_data_size % 16 || tgt->opts.inline_data_size > tgt->opts.mdts_bytes ||
+	    !cpus_valid(&tgt->opts)) {
 		free(tgt);
 		errno = EINVAL;
 		return NULL;
@@ -127,7 +144,14 @@ struct nvmf_tgt *nvmf_tgt_create(const struct nvmf_tgt_opts *opts)
 		if (!tgt->reactors[i])
 			goto out_free;
 		tgt->nr_reactors++;
+		if (tgt->opts.nr_cpus) {
+			nvmf_reactor_set_cpu(tgt->reactors[i], tgt->opts.cpus[i]);
+			nvmf_info("reactor %u: pinned to CPU %d", i, tgt->opts.cpus[i]);
+		}
 	}
+	/* the caller's array: not kept past this call */
+	tgt->opts.cpus = NULL;
+	tgt->opts.nr_cpus = 0;
 	return tgt;
 
 out_free:
@@ -528,6 +552,15 @@ struct nvmf_reactor *nvmf_tgt_pick_reactor(struct nvmf_tgt *tgt)
 	return tgt->reactors[i % tgt->nr_reactors];
 }
 
+/* Runs on the reactor's thread. 15 characters at most: "reactor_1023" fits. */
+static void reactor_name_thread(void *arg)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "reactor_%u", nvmf_reactor_id(arg));
+	pthread_setname_np(pthread_self(), name);
+}
+
 int nvmf_tgt_start(struct nvmf_tgt *tgt)
 {
 	size_t i;
@@ -537,8 +570,13 @@ int nvmf_tgt_start(struct nvmf_tgt *tgt)
 		return -EALREADY;
 	for (unsigned int r = 0; r < tgt->nr_reactors; r++) {
 		ret = nvmf_reactor_start(tgt->reactors[r]);
-		if (ret < 0)
+		if (ret < 0) {
+			if (ret == -EINVAL)
+				nvmf_err("reactor %u: its CPU is not available", r);
 			goto out_stop;
+		}
+		/* for top -H and /proc/PID/task; a failed send only leaves it unnamed */
+		nvmf_reactor_send(tgt->reactors[r], reactor_name_thread, tgt->reactors[r]);
 	}
 	tgt->started = true;
 	for (i = 0; i < tgt->nr_ports; i++) {

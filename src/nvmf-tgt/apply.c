@@ -195,8 +195,12 @@ out:
 
 void nvmf_cfg_tgt_opts(struct nvmf_tgt_opts *opts, const struct nvmf_cfg *cfg)
 {
-	if (!opts->nr_reactors)
+	/* the caller's reactor count or CPUs (the command line) replace both keys of the file */
+	if (!opts->nr_reactors && !opts->nr_cpus) {
 		opts->nr_reactors = cfg->reactors;
+		opts->cpus = cfg->cpus;
+		opts->nr_cpus = cfg->nr_cpus;
+	}
 	for (size_t i = 0; i < cfg->nr_ports; i++) {
 		const struct nvmf_cfg_port *p = &cfg->ports[i];
 

@@ -20,7 +20,9 @@
  *	that the ports' params may lower io_queue_depth and raise inline_data_size
  * @cfg: loaded configuration
  *
- * nr_reactors from "nvmf.reactors"; inline_data_size from the largest
+ * nr_reactors from "nvmf.reactors" and cpus/nr_cpus from "nvmf.cpumask", together, unless
+ * the caller set either nr_reactors or nr_cpus (then neither key is used); cpus points into
+ * @cfg, so @cfg must outlive nvmf_tgt_create(). inline_data_size from the largest
  * "param.inline_data_size" of the ports; io_queue_depth from the smallest
  * "param.max_queue_size".
  */

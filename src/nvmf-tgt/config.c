@@ -11,6 +11,8 @@
 #include "config.h"
 #include "config-json.h"
 
+#include "common/cpumask.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -1134,9 +1136,38 @@ static int parse_ports(struct cfg_ctx *ctx, struct json_object *root, struct nvm
 /* ------------------------------------------------------------------------------------ */
 /* nvmf{} and the document                                                              */
 
+/* "nvmf.cpumask", once "nvmf.reactors" is read: the CPUs, each one this process may use. */
+static int parse_cpumask(struct cfg_ctx *ctx, struct json_object *obj, struct nvmf_cfg *cfg)
+{
+	const char *str;
+	char why[512];
+	cpu_set_t set;
+	unsigned int n;
+	int ret;
+
+	ret = cfg_get_str(ctx, obj, "cpumask", false, &str);
+	if (ret <= 0)
+		return ret;
+	ret = nvmf_cpumask_parse_usable(str, &set, why, sizeof(why));
+	if (ret)
+		return cfg_err_key(ctx, "cpumask", ret, "%s", why);
+	n = nvmf_cpumask_to_array(&set, NULL, 0);
+	if (cfg->reactors && cfg->reactors != n)
+		return cfg_err_key(ctx, "cpumask", -EINVAL,
+				   "%u CPU(s), but nvmf.reactors is %u (one reactor runs on each "
+				   "CPU of the mask)",
+				   n, cfg->reactors);
+	cfg->cpus = cfg_calloc(ctx, n, sizeof(*cfg->cpus), &ret);
+	if (ret)
+		return ret;
+	cfg->nr_cpus = nvmf_cpumask_to_array(&set, cfg->cpus, n);
+	return 0;
+}
+
 static int parse_nvmf(struct cfg_ctx *ctx, struct json_object *root, struct nvmf_cfg *cfg)
 {
-	static const char *const known[] = { "reactors", "kato_default_ms", "rpc_socket", NULL };
+	static const char *const known[] = { "reactors", "cpumask", "kato_default_ms", "rpc_socket",
+					     NULL };
 	const char *sock;
 	struct json_object_iterator it, end;
 	struct json_object *obj = NULL;
@@ -1156,8 +1187,8 @@ static int parse_nvmf(struct cfg_ctx *ctx, struct json_object *root, struct nvmf
 
 		if (!in_list(known, key)) {
 			ret = cfg_err_key(ctx, key, -EINVAL,
-					  "unknown key (known: reactors, kato_default_ms, "
-					  "rpc_socket)");
+					  "unknown key (known: reactors, cpumask, "
+					  "kato_default_ms, rpc_socket)");
 			goto out;
 		}
 	}
@@ -1166,6 +1197,9 @@ static int parse_nvmf(struct cfg_ctx *ctx, struct json_object *root, struct nvmf
 	if (ret < 0)
 		goto out;
 	cfg->reactors = (unsigned int)v;
+	ret = parse_cpumask(ctx, obj, cfg);
+	if (ret < 0)
+		goto out;
 	v = cfg->kato_default_ms;
 	ret = cfg_get_int(ctx, obj, "kato_default_ms", false, 0, UINT32_MAX, &v);
 	if (ret < 0)
@@ -1395,5 +1429,6 @@ void nvmf_cfg_free(struct nvmf_cfg *cfg)
 	free(cfg->subsys);
 	free(cfg->ports);
 	free(cfg->hosts);
+	free(cfg->cpus);
 	free(cfg);
 }

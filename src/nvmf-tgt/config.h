@@ -18,7 +18,8 @@
  *                      subsystems[] (NQNs listed in subsystems[]),
  *                      referrals[]{ name, enable, portid, addr{...} },
  *                      ana_groups[]{ grpid*, ana{ state } } }
- *   nvmf             { reactors, kato_default_ms, rpc_socket }  (ours; every key checked)
+ *   nvmf             { reactors, cpumask, kato_default_ms, rpc_socket }  (ours; every key
+ *                    checked)
  *
  * nvmetcli writes most attribute values as strings ("1", "16384", "0x000000"); every integer
  * or boolean here may be a JSON number, a JSON boolean where it makes sense, or a string.
@@ -255,8 +256,14 @@ struct nvmf_cfg_host {
  * @nr_subsys: entries in @subsys
  * @ports: "ports", file order
  * @nr_ports: entries in @ports
- * @reactors: "nvmf.reactors": number of reactor threads, 0 = one per online CPU
- *	(default 0, at most %NVMF_CFG_MAX_REACTORS)
+ * @reactors: "nvmf.reactors": number of reactor threads, 0 = one per online CPU, or one per
+ *	CPU of "nvmf.cpumask" (default 0, at most %NVMF_CFG_MAX_REACTORS; when both keys are
+ *	given, the mask must have this many CPUs)
+ * @cpus: "nvmf.cpumask": a string in SPDK's -m forms ("0x3", "[0,2-3]", "0,2-3"; see
+ *	nvmf_cpumask_parse()), as its CPUs in ascending order: reactor i is pinned to @cpus[i].
+ *	Every CPU must be one the loading process may run on (sched_getaffinity(2)). NULL when
+ *	the key is absent.
+ * @nr_cpus: entries in @cpus, 0 when "nvmf.cpumask" is absent
  * @kato_default_ms: "nvmf.kato_default_ms" in milliseconds, 0 = not set (default)
  * @rpc_socket: "nvmf.rpc_socket": the control socket's path ("" = none unless -r is given)
  */
@@ -268,6 +275,8 @@ struct nvmf_cfg {
 	struct nvmf_cfg_port *ports;
 	size_t nr_ports;
 	unsigned int reactors;
+	int *cpus;
+	unsigned int nr_cpus;
 	uint32_t kato_default_ms;
 	char rpc_socket[108];
 };

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "rpc.h"
 
+#include "common/cpumask.h"
 #include "common/log.h"
 #include "nvmf/target.h"
 
@@ -32,6 +33,10 @@ static void usage(FILE *f)
 		"  -r, --rpc-socket PATH serve the JSON-RPC control socket at PATH (mode 0600;\n"
 		"                        default: nvmf.rpc_socket of the config, else none)\n"
 		"      --reactors N      reactor threads (default: config, else one per CPU)\n"
+		"  -m, --cpumask MASK    one reactor per CPU of MASK, reactor i pinned to\n"
+		"                        its i-th CPU; MASK as SPDK's -m: hex 0x3, or a list\n"
+		"                        [0,2-3] (default: nvmf.cpumask of the config, else\n"
+		"                        unpinned; --reactors and --cpumask replace both keys)\n"
 		"      --spin-us US      keep polling US microseconds after the last event (100)\n"
 		"      --mdts BYTES      largest transfer per command (default 131072)\n"
 		"  -v, --verbose         more logging (repeat for debug)\n"
@@ -48,6 +53,7 @@ int main(int argc, char **argv)
 		{ "default", required_argument, NULL, 'D' },
 		{ "rpc-socket", required_argument, NULL, 'r' },
 		{ "reactors", required_argument, NULL, 'R' },
+		{ "cpumask", required_argument, NULL, 'm' },
 		{ "spin-us", required_argument, NULL, 'S' },
 		{ "mdts", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -56,7 +62,9 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nvmf_tgt_opts opts = { 0 };
-	const char *config = NULL, *var_dir = "var", *rpc_path = NULL;
+	const char *config = NULL, *var_dir = "var", *rpc_path = NULL, *cpumask = NULL;
+	int cpus[CPU_SETSIZE];
+	cpu_set_t cpu_set;
 	struct nvmf_rpc_server *rpc = NULL;
 	char rpc_buf[108] = "";
 	int level = NVMF_LOG_NOTICE;
@@ -66,7 +74,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int c, sig, ret;
 
-	while ((c = getopt_long(argc, argv, "c:r:vqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:m:vqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
@@ -79,6 +87,9 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			opts.nr_reactors = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'm':
+			cpumask = optarg;
 			break;
 		case 'S':
 			opts.spin_us = (unsigned int)strtoul(optarg, NULL, 0);
@@ -105,6 +116,22 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	nvmf_log_set_level(level);
+	if (cpumask) {
+		ret = nvmf_cpumask_parse_usable(cpumask, &cpu_set, err, sizeof(err));
+		if (ret < 0) {
+			fprintf(stderr, "nvmf-tgt: --cpumask: %s\n", err);
+			return EXIT_CONFIG;
+		}
+		opts.cpus = cpus;
+		opts.nr_cpus = nvmf_cpumask_to_array(&cpu_set, cpus, CPU_SETSIZE);
+		if (opts.nr_reactors && opts.nr_reactors != opts.nr_cpus) {
+			fprintf(stderr,
+				"nvmf-tgt: --reactors %u disagrees with --cpumask %s, which has %u "
+				"CPU(s): one reactor runs on each CPU of the mask\n",
+				opts.nr_reactors, cpumask, opts.nr_cpus);
+			return EXIT_CONFIG;
+		}
+	}
 
 	if (config) {
 		ret = nvmf_cfg_load_file(config, &cfg, err, sizeof(err));

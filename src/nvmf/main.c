@@ -99,7 +99,10 @@ static const struct cli_cmd commands[] = {
 	  "callback. Prints a\nprogress line each second, then IOPS, MiB/s, latency "
 	  "(average, p50, p99, p99.9, in us)\nand CPU seconds per million I/Os.\n"
 	  "The connection flags take their long form here (spdk's -q, -o, -t, -c, -n take the "
-	  "letters),\nexcept -r for the transport ID, as in spdk_nvme_perf.",
+	  "letters),\nexcept -r for the transport ID, as in spdk_nvme_perf.\n"
+	  "--cpumask MASK runs one thread per CPU of MASK, thread i pinned to the i-th CPU, "
+	  "as\nspdk_nvme_perf's core mask (its -c; -c is --queues here). With -t loop, the "
+	  "in-process\ntarget's reactors follow nvmf.cpumask of --loop-config.",
 	  CLI_CMD_CONN_LONG },
 	{ "rpc", cmd_rpc, "Send a JSON-RPC request to an nvmf-tgt control socket",
 	  "Send one JSON-RPC 2.0 request to a running nvmf-tgt's control socket and print the "

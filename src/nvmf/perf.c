@@ -10,9 +10,14 @@
  * the totals at the end: IOPS, MiB/s, latency average/min/p50/p99/p99.9/max in microseconds,
  * and the process's CPU time (getrusage: with -t loop this includes the in-process target)
  * per million I/Os.
+ *
+ * --cpumask pins the threads as spdk_nvme_perf's -c does: one per CPU of the mask, thread i
+ * on the i-th CPU.
  */
 #include "cli.h"
 #include "print.h"
+
+#include "common/cpumask.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -66,6 +71,7 @@ struct perf_io {
 struct perf_thread {
 	struct perf *p;
 	unsigned int idx;
+	int cpu; /* pinned to this CPU, or -1 */
 	pthread_t tid;
 	struct nvmf_host_ctrl *ctrl;
 	struct perf_io *ios;
@@ -437,6 +443,27 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/* Run @t in a new thread, created on its CPU when it has one. Return: 0 or a positive errno. */
+static int start_thread(struct perf_thread *t)
+{
+	pthread_attr_t attr;
+	int ret = pthread_attr_init(&attr);
+
+	if (ret)
+		return ret;
+	if (t->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(t->cpu, &set);
+		ret = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	if (!ret)
+		ret = pthread_create(&t->tid, &attr, thread_main, t);
+	pthread_attr_destroy(&attr);
+	return ret;
+}
+
 static double cpu_seconds(const struct rusage *a, const struct rusage *b, bool sys)
 {
 	const struct timeval *x = sys ? &a->ru_stime : &a->ru_utime;
@@ -553,6 +580,8 @@ static void report(struct perf *p, const struct rusage *ru0, const struct rusage
 			double e = (double)(t->end_ns - t->start_ns) / 1e9;
 
 			json_object_object_add(o, "thread", json_object_new_uint64(i));
+			json_object_object_add(o, "cpu",
+					       t->cpu >= 0 ? json_object_new_int(t->cpu) : NULL);
 			json_object_object_add(o, "ios", json_object_new_uint64(t->hist.count));
 			json_object_object_add(
 				o, "iops",
@@ -644,6 +673,11 @@ int cmd_perf(struct cli_ctx *ctx, int argc, char **argv)
 	struct perf perf = { .ctx = ctx }, *p = &perf;
 	const char *pattern = "randread";
 	struct cli_call time_call = { perf_time_or_transport, p };
+	const char *cpumask = NULL;
+	int cpus[PERF_MAX_THREADS];
+	unsigned int nr_cpus = 0;
+	cpu_set_t cpu_set;
+	char why[512];
 	int rwmix = 50;
 	struct cli_opt opts[] = {
 		CLI_OPT("io-depth", 'q', CLI_OPT_U32, &p->depth, "NUM",
@@ -660,6 +694,8 @@ int cmd_perf(struct cli_ctx *ctx, int argc, char **argv)
 			"I/O queues per controller (default 1)"),
 		CLI_OPT("threads", 0, CLI_OPT_U32, &p->nr_threads, "NUM",
 			"threads, each with its own controller (default 1)"),
+		CLI_OPT("cpumask", 0, CLI_OPT_STR, &cpumask, "MASK",
+			"a thread on each CPU of MASK (hex 0x3, list [0,2-3])"),
 		CLI_OPT("namespace-id", 'n', CLI_OPT_U32, &p->nsid, "NSID",
 			"namespace (default: the first active)"),
 		CLI_FLAG("json", 0, &p->json, "print the results as JSON"),
@@ -685,8 +721,22 @@ int cmd_perf(struct cli_ctx *ctx, int argc, char **argv)
 		p->time_s = 10;
 	if (!cli_opt_seen(opts, "queues"))
 		p->queues = 1;
-	if (!cli_opt_seen(opts, "threads"))
+	if (cpumask) {
+		if (nvmf_cpumask_parse_usable(cpumask, &cpu_set, why, sizeof(why)))
+			return cli_usage_error(ctx, "--cpumask: %s", why);
+		nr_cpus = nvmf_cpumask_to_array(&cpu_set, cpus, PERF_MAX_THREADS);
+		if (nr_cpus > PERF_MAX_THREADS)
+			return cli_usage_error(ctx, "--cpumask %s: %u CPUs, at most %u threads",
+					       cpumask, nr_cpus, PERF_MAX_THREADS);
+		if (cli_opt_seen(opts, "threads") && p->nr_threads != nr_cpus)
+			return cli_usage_error(ctx,
+					       "--threads %u disagrees with --cpumask %s, which "
+					       "has %u CPU(s): one thread runs on each",
+					       p->nr_threads, cpumask, nr_cpus);
+		p->nr_threads = nr_cpus;
+	} else if (!cli_opt_seen(opts, "threads")) {
 		p->nr_threads = 1;
+	}
 	if (parse_pattern(p, pattern))
 		return cli_usage_error(ctx, "unknown I/O pattern '%s'", pattern);
 	if (p->rwmixread < 0) {
@@ -722,8 +772,11 @@ int cmd_perf(struct cli_ctx *ctx, int argc, char **argv)
 
 		t->p = p;
 		t->idx = started;
-		if (pthread_create(&t->tid, NULL, thread_main, t)) {
-			fprintf(stderr, "perf: cannot start thread %u\n", started);
+		t->cpu = nr_cpus ? cpus[started] : -1;
+		ret = start_thread(t);
+		if (ret) {
+			fprintf(stderr, "perf: cannot start thread %u: %s\n", started,
+				strerror(ret));
 			failed = true;
 			break;
 		}
@@ -737,10 +790,14 @@ int cmd_perf(struct cli_ctx *ctx, int argc, char **argv)
 	if (failed) {
 		atomic_store(&p->abort, true);
 	} else if (!p->json) {
-		for (uint32_t i = 0; i < p->nr_threads; i++)
-			printf("Associating %s (%s %s) NSID %u with thread %u\n",
+		for (uint32_t i = 0; i < p->nr_threads; i++) {
+			printf("Associating %s (%s %s) NSID %u with thread %u",
 			       !strcmp(p->opts.trtype, "loop") ? "LOOP" : "TCP", ctx->devname,
 			       ctx->subnqn, p->threads[i].nsid, i);
+			if (p->threads[i].cpu >= 0)
+				printf(" on CPU %d", p->threads[i].cpu);
+			printf("\n");
+		}
 		printf("Initialization complete. Launching workers.\n");
 		fflush(stdout);
 	}

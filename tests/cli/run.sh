@@ -30,11 +30,14 @@ fi
 
 work=$(mktemp -d)
 tgt_pid=
+pin_pid=
 cleanup() {
-	if [ -n "$tgt_pid" ] && kill -0 "$tgt_pid" 2>/dev/null; then
-		kill -TERM "$tgt_pid"
-		wait "$tgt_pid" 2>/dev/null
-	fi
+	for pid in "$tgt_pid" "$pin_pid"; do
+		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+			kill -TERM "$pid"
+			wait "$pid" 2>/dev/null
+		fi
+	done
 	if [ -n "${NVMF_CLI_KEEP:-}" ]; then
 		echo "cli: work directory kept: $work" >&2
 	else
@@ -614,6 +617,91 @@ run "-t loop without --loop-config exits 2" 2 "$N" id-ctrl --transport loop && o
 echo '{ "ports": [' >"$work/broken.json"
 run "broken --loop-config exits 2" 2 "$N" id-ctrl --transport loop --loop-config "$work/broken.json" &&
 	ok "broken --loop-config exits 2"
+
+# --- pinning: nvmf-tgt --cpumask, nvmf perf --cpumask -------------------------------------
+
+# a CPU this process may not run on (none on a machine where it may run on all 1024)
+off_cpu=$(python3 -c 'import os; a = os.sched_getaffinity(0); print(next((c for c in range(1024) if c not in a), ""))')
+
+run "nvmf-tgt --cpumask x exits 2" 2 "$TGT" -c "$work/tgt.json" --cpumask x &&
+	grep_out "nvmf-tgt --cpumask x: names the option and the mask" '^nvmf-tgt: --cpumask: "x" is not a CPU mask' "$work/err"
+run "nvmf-tgt -m 2-1 exits 2" 2 "$TGT" -c "$work/tgt.json" -m 2-1 &&
+	grep_out "nvmf-tgt -m 2-1: not a CPU mask" '^nvmf-tgt: --cpumask: "2-1" is not a CPU mask' "$work/err"
+run "nvmf-tgt --reactors 2 --cpumask 0x1 exits 2" 2 "$TGT" -c "$work/tgt.json" --reactors 2 --cpumask 0x1 &&
+	grep_out "nvmf-tgt --reactors 2 --cpumask 0x1: they disagree" '^nvmf-tgt: --reactors 2 disagrees with --cpumask 0x1, which has 1 CPU' "$work/err"
+if [ -n "$off_cpu" ]; then
+	run "nvmf-tgt --cpumask [$off_cpu] exits 2" 2 "$TGT" -c "$work/tgt.json" --cpumask "[$off_cpu]" &&
+		grep_out "nvmf-tgt --cpumask [$off_cpu]: the CPU is not available" "^nvmf-tgt: --cpumask: CPU $off_cpu is not available \\(this process may run on " "$work/err"
+	sed 's/"nvmf": { "reactors": 2 }/"nvmf": { "cpumask": "['"$off_cpu"']" }/' "$work/tgt.json" >"$work/tgt-off.json"
+	run "nvmf-tgt: nvmf.cpumask with CPU $off_cpu exits 2" 2 "$TGT" -c "$work/tgt-off.json" &&
+		grep_out "nvmf-tgt: nvmf.cpumask: the error names the JSON path and the CPU" "tgt-off\\.json: nvmf\\.cpumask: CPU $off_cpu is not available" "$work/err"
+fi
+
+# --cpumask 0x1 replaces the config's nvmf.reactors 2: one reactor, on CPU 0
+pin_io=$(free_port)
+pin_disc=$(free_port)
+while [ "$pin_disc" = "$pin_io" ]; do pin_disc=$(free_port); done
+sed -e "s/\"$io_port\"/\"$pin_io\"/" -e "s/\"$disc_port\"/\"$pin_disc\"/" "$work/tgt.json" >"$work/pin.json"
+"$TGT" -c "$work/pin.json" --cpumask 0x1 -v >"$work/pin.log" 2>&1 &
+pin_pid=$!
+for _ in $(seq 100); do
+	grep -q "nvmf-tgt ready" "$work/pin.log" && break
+	kill -0 "$pin_pid" 2>/dev/null || break
+	sleep 0.1
+done
+if grep -q "nvmf-tgt ready" "$work/pin.log"; then
+	ok "nvmf-tgt --cpumask 0x1 starts"
+	# the reactor names its thread once it runs: wait for it
+	reactors=
+	for _ in $(seq 50); do
+		reactors=$(grep -lx 'reactor_[0-9]*' /proc/"$pin_pid"/task/*/comm 2>/dev/null)
+		[ -n "$reactors" ] && break
+		sleep 0.1
+	done
+	if [ "$(echo "$reactors" | grep -c .)" -eq 1 ] && [ "$(cat "$(dirname "$reactors")/comm")" = reactor_0 ]; then
+		ok "nvmf-tgt --cpumask 0x1: one reactor thread, reactor_0"
+		allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$(dirname "$reactors")/status")
+		if [ "$allowed" = 0 ]; then ok "nvmf-tgt --cpumask 0x1: reactor_0 may run on CPU 0 only"; else bad "nvmf-tgt --cpumask 0x1: reactor_0 Cpus_allowed_list '$allowed'"; fi
+	else
+		bad "nvmf-tgt --cpumask 0x1: reactor threads: '$(echo $reactors)'"
+	fi
+	if run "discover (pinned target)" 0 "$N" discover -a 127.0.0.1 -s "$pin_disc" -o json; then
+		check "discover (pinned target): the subsystem" "any(r['subnqn'] == '$NQN' and r['trsvcid'] == '$pin_io' for r in d['records'])"
+	fi
+	PIN=(--traddr 127.0.0.1 --trsvcid "$pin_io" --nqn "$NQN")
+	if run "perf --cpumask 0x1 -t 1 (pinned target)" 0 "$N" perf "${PIN[@]}" --cpumask 0x1 -q 8 -t 1; then
+		grep_out "perf --cpumask 0x1: thread 0 on CPU 0" '^Associating TCP .* with thread 0 on CPU 0$'
+		iops=$(sed -n 's/^IOPS: //p' "$work/out")
+		if python3 -c "import sys; sys.exit(0 if float('${iops:-0}') > 0 else 1)"; then
+			ok "perf --cpumask 0x1: IOPS $iops > 0"
+		else
+			bad "perf --cpumask 0x1: IOPS '${iops}'"
+		fi
+	fi
+	if run "perf --cpumask [0] --json" 0 "$N" perf "${PIN[@]}" --cpumask '[0]' -q 4 -t 1 --json; then
+		check "perf --cpumask [0] json: one thread, on CPU 0, I/O done" \
+			"d['threads'] == 1 and [t['cpu'] for t in d['per_thread']] == [0] and d['iops'] > 0 and d['errors'] == 0"
+	fi
+	if run "perf without --cpumask --json" 0 "$N" perf "${PIN[@]}" -q 4 -t 1 --threads 2 --json; then
+		check "perf without --cpumask json: threads not pinned" "[t['cpu'] for t in d['per_thread']] == [None, None]"
+	fi
+	kill -TERM "$pin_pid"
+	wait "$pin_pid"
+	rc=$?
+	pin_pid=
+	if [ "$rc" -eq 0 ]; then ok "nvmf-tgt --cpumask 0x1: exits 0 on SIGTERM"; else bad "nvmf-tgt --cpumask 0x1: exit status $rc on SIGTERM"; fi
+else
+	cp "$work/pin.log" "$work/err"
+	bad "nvmf-tgt --cpumask 0x1 did not start"
+fi
+run "perf --cpumask x exits 2" 2 "$N" perf "${TCP[@]}" --cpumask x -t 1 &&
+	grep_out "perf --cpumask x: not a CPU mask" '^nvmf perf: --cpumask: "x" is not a CPU mask' "$work/err"
+run "perf --threads 2 --cpumask 0x1 exits 2" 2 "$N" perf "${TCP[@]}" --threads 2 --cpumask 0x1 -t 1 &&
+	grep_out "perf --threads 2 --cpumask 0x1: they disagree" '^nvmf perf: --threads 2 disagrees with --cpumask 0x1' "$work/err"
+if [ -n "$off_cpu" ]; then
+	run "perf --cpumask [$off_cpu] exits 2" 2 "$N" perf "${TCP[@]}" --cpumask "[$off_cpu]" -t 1 &&
+		grep_out "perf --cpumask [$off_cpu]: the CPU is not available" "^nvmf perf: --cpumask: CPU $off_cpu is not available" "$work/err"
+fi
 
 summary
 [ "$fail" -eq 0 ]

@@ -966,6 +966,21 @@ class ConfigTests(unittest.TestCase):
         self.assertEqual(rc, 2, err)
         self.assertIn("subsystems[0].namespaces[0].device.path", err)
 
+    def test_cpumask_unavailable_cpu(self):
+        allowed = os.sched_getaffinity(0)
+        off = next((c for c in range(1024) if c not in allowed), None)
+        if off is None:
+            self.skipTest("this process may run on every CPU a mask can name")
+        tmp = tempfile.mkdtemp(prefix="nvmf-it-cfg-")
+        try:
+            cfg = make_config(tmp, free_port(), free_port())
+            cfg["nvmf"] = {"cpumask": "[%d]" % off}
+            rc, err = self.run_daemon(json.dumps(cfg))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.assertEqual(rc, 2, err)
+        self.assertIn("nvmf.cpumask: CPU %d is not available" % off, err)
+
     def test_json_syntax_error(self):
         rc, err = self.run_daemon('{"subsystems": [ {"nqn": "nqn.2024-01.x:y",, } ]\n')
         self.assertEqual(rc, 2, err)

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "common/cpumask.h"
 #include "config.h"
 
 #define ERRLEN 1024
@@ -625,6 +626,93 @@ static void test_file_errors(void **state)
 	assert_null(cfg);
 }
 
+/* Load @json, which must fail with -EINVAL, and return the message. */
+static const char *load_err(const char *tmpl)
+{
+	static char err[ERRLEN];
+	struct nvmf_cfg *cfg = NULL;
+	char *json = json_of(tmpl);
+
+	assert_int_equal(nvmf_cfg_load_string(json, &cfg, err, sizeof(err)), -EINVAL);
+	assert_null(cfg);
+	if (verbose())
+		print_message("  %s: %s\n", json, err);
+	free(json);
+	return err;
+}
+
+/*
+ * nvmf.cpumask names CPUs of this machine, so the documents are made from this process's
+ * affinity: its lowest CPU, and the lowest one it may not run on.
+ */
+static void test_cpumask(void **state)
+{
+	char json[256], want[256];
+	struct nvmf_cfg *cfg;
+	cpu_set_t allowed;
+	int on = -1, off = -1;
+
+	(void)state;
+	assert_int_equal(nvmf_cpumask_allowed(&allowed), 0);
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (CPU_ISSET(c, &allowed) && on < 0)
+			on = c;
+		if (!CPU_ISSET(c, &allowed) && off < 0)
+			off = c;
+	}
+	assert_true(on >= 0);
+
+	/* absent: no pinning */
+	cfg = load_ok("{'nvmf':{'reactors':2}}");
+	assert_null(cfg->cpus);
+	assert_int_equal(cfg->nr_cpus, 0);
+	nvmf_cfg_free(cfg);
+
+	/* a list, alone and with a reactor count that agrees */
+	snprintf(json, sizeof(json), "{'nvmf':{'cpumask':'[%d]'}}", on);
+	cfg = load_ok(json);
+	assert_int_equal(cfg->nr_cpus, 1);
+	assert_int_equal(cfg->cpus[0], on);
+	assert_int_equal(cfg->reactors, 0);
+	nvmf_cfg_free(cfg);
+	snprintf(json, sizeof(json), "{'nvmf':{'reactors':1,'cpumask':'[%d]'}}", on);
+	cfg = load_ok(json);
+	assert_int_equal(cfg->nr_cpus, 1);
+	assert_int_equal(cfg->cpus[0], on);
+	assert_int_equal(cfg->reactors, 1);
+	nvmf_cfg_free(cfg);
+
+	/* every CPU this process may use, as a list: in ascending order */
+	if (CPU_COUNT(&allowed) > 1) {
+		char list[200];
+		int prev = -1;
+
+		nvmf_cpumask_format(&allowed, list, sizeof(list));
+		snprintf(json, sizeof(json), "{'nvmf':{'cpumask':'[%s]'}}", list);
+		cfg = load_ok(json);
+		assert_int_equal(cfg->nr_cpus, CPU_COUNT(&allowed));
+		for (unsigned int i = 0; i < cfg->nr_cpus; i++) {
+			assert_true(cfg->cpus[i] > prev);
+			assert_true(CPU_ISSET(cfg->cpus[i], &allowed));
+			prev = cfg->cpus[i];
+		}
+		nvmf_cfg_free(cfg);
+	}
+
+	/* a reactor count that disagrees with the mask */
+	snprintf(json, sizeof(json), "{'nvmf':{'reactors':3,'cpumask':'[%d]'}}", on);
+	assert_string_equal(load_err(json), "nvmf.cpumask: 1 CPU(s), but nvmf.reactors is 3 (one "
+					    "reactor runs on each CPU of the mask)");
+
+	/* a CPU this process may not run on */
+	if (off < 0)
+		skip();
+	snprintf(json, sizeof(json), "{'nvmf':{'cpumask':'[%d]'}}", off);
+	snprintf(want, sizeof(want),
+		 "nvmf.cpumask: CPU %d is not available (this process may run on ", off);
+	assert_memory_equal(load_err(json), want, strlen(want));
+}
+
 /* errbuf is optional, and a short one is truncated, never overrun. */
 static void test_errbuf(void **state)
 {
@@ -1000,7 +1088,19 @@ static const struct bad_case bad_cases[] = {
 	{ "nvmf_kato_negative", "{'nvmf':{'kato_default_ms':-5}}", -EINVAL,
 	  "nvmf.kato_default_ms: -5 is out of range" },
 	{ "nvmf_unknown_key", "{'nvmf':{'reactor':2}}", -EINVAL,
-	  "nvmf.reactor: unknown key (known: reactors, kato_default_ms, rpc_socket)" },
+	  "nvmf.reactor: unknown key (known: reactors, cpumask, kato_default_ms, rpc_socket)" },
+	{ "nvmf_cpumask_number", "{'nvmf':{'cpumask':3}}", -EINVAL, "nvmf.cpumask: " },
+	{ "nvmf_cpumask_empty", "{'nvmf':{'cpumask':''}}", -EINVAL,
+	  "nvmf.cpumask: \"\" is not a CPU mask (a hex mask as \"0x3\", or a list as "
+	  "\"[0,2-3]\"; CPUs below 1024)" },
+	{ "nvmf_cpumask_0x", "{'nvmf':{'cpumask':'0x'}}", -EINVAL,
+	  "nvmf.cpumask: \"0x\" is not a CPU mask" },
+	{ "nvmf_cpumask_zero", "{'nvmf':{'cpumask':'0x0'}}", -EINVAL,
+	  "nvmf.cpumask: \"0x0\" is not a CPU mask" },
+	{ "nvmf_cpumask_range_down", "{'nvmf':{'cpumask':'2-1'}}", -EINVAL,
+	  "nvmf.cpumask: \"2-1\" is not a CPU mask" },
+	{ "nvmf_cpumask_too_high", "{'nvmf':{'cpumask':'[1024]'}}", -EINVAL,
+	  "nvmf.cpumask: \"[1024]\" is not a CPU mask" },
 	{ "nvmf_rpc_socket_empty", "{'nvmf':{'rpc_socket':''}}", -EINVAL,
 	  "nvmf.rpc_socket: not a Unix socket path" },
 	{ "nvmf_rpc_socket_number", "{'nvmf':{'rpc_socket':5}}", -EINVAL, "nvmf.rpc_socket: " },
@@ -1040,6 +1140,7 @@ int main(void)
 		cmocka_unit_test(test_syntax_error_file),
 		cmocka_unit_test_setup_teardown(test_file_errors, scratch_setup, scratch_teardown),
 		cmocka_unit_test(test_errbuf),
+		cmocka_unit_test(test_cpumask),
 	};
 	size_t i, n = sizeof(bad_cases) / sizeof(bad_cases[0]);
 	struct CMUnitTest *bad = calloc(n, sizeof(*bad));
