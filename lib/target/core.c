@@ -139,17 +139,23 @@ struct nvmf_tgt *nvmf_tgt_create(const struct nvmf_tgt_opts *opts)
 	tgt->reactors = calloc(tgt->opts.nr_reactors, sizeof(*tgt->reactors));
 	if (!tgt->reactors)
 		goto out_free;
+	if (tgt->opts.nr_cpus) {
+		tgt->cpus = malloc(tgt->opts.nr_cpus * sizeof(*tgt->cpus));
+		if (!tgt->cpus)
+			goto out_free;
+		memcpy(tgt->cpus, tgt->opts.cpus, tgt->opts.nr_cpus * sizeof(*tgt->cpus));
+	}
 	for (unsigned int i = 0; i < tgt->opts.nr_reactors; i++) {
 		tgt->reactors[i] = nvmf_reactor_create(i, tgt->opts.spin_us);
 		if (!tgt->reactors[i])
 			goto out_free;
 		tgt->nr_reactors++;
-		if (tgt->opts.nr_cpus) {
-			nvmf_reactor_set_cpu(tgt->reactors[i], tgt->opts.cpus[i]);
-			nvmf_info("reactor %u: pinned to CPU %d", i, tgt->opts.cpus[i]);
+		if (tgt->cpus) {
+			nvmf_reactor_set_cpu(tgt->reactors[i], tgt->cpus[i]);
+			nvmf_info("reactor %u: pinned to CPU %d", i, tgt->cpus[i]);
 		}
 	}
-	/* the caller's array: not kept past this call */
+	/* the caller's array: not kept past this call (tgt->cpus is our copy) */
 	tgt->opts.cpus = NULL;
 	tgt->opts.nr_cpus = 0;
 	return tgt;
@@ -665,6 +671,7 @@ void nvmf_tgt_destroy(struct nvmf_tgt *tgt)
 	for (unsigned int r = 0; r < tgt->nr_reactors; r++)
 		nvmf_reactor_destroy(tgt->reactors[r]);
 	free(tgt->reactors);
+	free(tgt->cpus);
 	pthread_rwlock_destroy(&tgt->cfg_lock);
 	pthread_mutex_destroy(&tgt->ctl_lock);
 	nvmf_tgt_fault_fini(tgt);

@@ -271,6 +271,7 @@ struct nvmf_tgt {
 	struct nvmf_tgt_opts opts;
 	struct nvmf_reactor **reactors;
 	unsigned int nr_reactors;
+	int *cpus; /* reactor i is pinned to cpus[i]; NULL when unpinned (opts.cpus copied) */
 	atomic_uint next_reactor;
 	bool started;
 

@@ -404,8 +404,23 @@ static struct json_object *port_json(const struct nvmf_tgt_port *p)
 	return o;
 }
 
+/* the reactors' CPUs as an nvmf.cpumask list ("[0,1]"), one entry per reactor, in order */
+#define NVMF_CPU_LIST_MAX 4096
+static const char *cpu_list(const struct nvmf_tgt *tgt, char buf[NVMF_CPU_LIST_MAX])
+{
+	size_t off = 0;
+
+	buf[off++] = '[';
+	for (unsigned int i = 0; i < tgt->nr_reactors && off < NVMF_CPU_LIST_MAX - 16; i++)
+		off += (size_t)snprintf(buf + off, NVMF_CPU_LIST_MAX - off, "%s%d", i ? "," : "",
+					tgt->cpus[i]);
+	snprintf(buf + off, NVMF_CPU_LIST_MAX - off, "]");
+	return buf;
+}
+
 static struct json_object *config_json(struct nvmf_tgt *tgt)
 {
+	char buf[NVMF_CPU_LIST_MAX];
 	struct json_object *o = json_object_new_object(), *hosts = json_object_new_array();
 	struct json_object *subs = json_object_new_array(), *ports = json_object_new_array();
 	struct json_object *ours = json_object_new_object();
@@ -439,6 +454,8 @@ static struct json_object *config_json(struct nvmf_tgt *tgt)
 	json_object_object_add(o, "ports", ports);
 	json_object_object_add(o, "subsystems", subs);
 	add_int(ours, "reactors", tgt->nr_reactors);
+	if (tgt->cpus)
+		json_object_object_add(ours, "cpumask", json_object_new_string(cpu_list(tgt, buf)));
 	json_object_object_add(o, "nvmf", ours);
 	return o;
 }
@@ -902,6 +919,12 @@ static bool m_get_target(struct rpc_call *c)
 	mi = mallinfo2();
 	c->result = json_object_new_object();
 	add_int(c->result, "reactors", c->tgt->nr_reactors);
+	if (c->tgt->cpus) {
+		char buf[NVMF_CPU_LIST_MAX];
+
+		json_object_object_add(c->result, "cpumask",
+				       json_object_new_string(cpu_list(c->tgt, buf)));
+	}
 	add_int(c->result, "subsystems", (int64_t)c->tgt->nr_subsys);
 	add_int(c->result, "ports", (int64_t)c->tgt->nr_ports);
 	add_int(c->result, "controllers", atomic_load(&c->tgt->nr_ctrls));

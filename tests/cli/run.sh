@@ -642,7 +642,7 @@ pin_io=$(free_port)
 pin_disc=$(free_port)
 while [ "$pin_disc" = "$pin_io" ]; do pin_disc=$(free_port); done
 sed -e "s/\"$io_port\"/\"$pin_io\"/" -e "s/\"$disc_port\"/\"$pin_disc\"/" "$work/tgt.json" >"$work/pin.json"
-"$TGT" -c "$work/pin.json" --cpumask 0x1 -v >"$work/pin.log" 2>&1 &
+"$TGT" -c "$work/pin.json" --cpumask 0x1 -r "$work/pin.sock" -v >"$work/pin.log" 2>&1 &
 pin_pid=$!
 for _ in $(seq 100); do
 	grep -q "nvmf-tgt ready" "$work/pin.log" && break
@@ -667,6 +667,14 @@ if grep -q "nvmf-tgt ready" "$work/pin.log"; then
 	fi
 	if run "discover (pinned target)" 0 "$N" discover -a 127.0.0.1 -s "$pin_disc" -o json; then
 		check "discover (pinned target): the subsystem" "any(r['subnqn'] == '$NQN' and r['trsvcid'] == '$pin_io' for r in d['records'])"
+	fi
+	# the pinning is reported and saved: a reloaded config pins the same way
+	if run "rpc get_target (pinned target)" 0 "$N" rpc -s "$work/pin.sock" get_target; then
+		check "get_target: reactors 1, cpumask [0]" "d['reactors'] == 1 and d['cpumask'] == '[0]'"
+	fi
+	if run "rpc save_config (pinned target)" 0 "$N" rpc -s "$work/pin.sock" save_config "{\"path\": \"$work/pin-saved.json\"}"; then
+		cp "$work/pin-saved.json" "$work/out"
+		check "save_config: nvmf.cpumask [0] with nvmf.reactors 1" "d['nvmf']['cpumask'] == '[0]' and d['nvmf']['reactors'] == 1"
 	fi
 	PIN=(--traddr 127.0.0.1 --trsvcid "$pin_io" --nqn "$NQN")
 	if run "perf --cpumask 0x1 -t 1 (pinned target)" 0 "$N" perf "${PIN[@]}" --cpumask 0x1 -q 8 -t 1; then
