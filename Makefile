@@ -106,7 +106,9 @@ format-check: deps
 test: build format-check test-unit test-integration test-cli test-asan test-tsan fuzz interop-host \
       interop
 
-# Not part of make test: prints numbers (BENCH_SECONDS per run, default 10).
+# Not part of make test: prints numbers and never fails on them (bench/run.sh and
+# bench/RESULTS.md say what it runs). BENCH_SECONDS per perf run (10), RUNS rounds (5),
+# BENCH_CASES a subset, BENCH_MD=FILE also writes the Markdown table for bench/RESULTS.md.
 bench: build
 	bash bench/run.sh $(BUILD)
 
