@@ -20,10 +20,17 @@ struct nvmf_fd_handler;
 /* @events: EPOLLIN/EPOLLOUT/EPOLLERR/EPOLLHUP bits as epoll reported them */
 typedef void (*nvmf_fd_cb)(struct nvmf_fd_handler *h, uint32_t events);
 
+/*
+ * @poll (optional): read what @fd has ready without asking epoll, as @cb would for EPOLLIN;
+ * returns true if it found data. While the reactor polls, it calls the @poll of the handler
+ * that last reported input instead of epoll_wait() on most iterations (one system call per
+ * message instead of two); every few iterations it still asks epoll about everything else.
+ */
 struct nvmf_fd_handler {
 	int fd;
 	uint32_t events;
 	nvmf_fd_cb cb;
+	bool (*poll)(struct nvmf_fd_handler *h);
 };
 
 struct nvmf_timer {

@@ -779,9 +779,10 @@ static int rx_process(struct tcp_hq *tq)
 	return -1;
 }
 
-static void rx_read(struct tcp_hq *tq)
+/* Receive and handle what the socket has; true if a recv() returned data. */
+static bool rx_read(struct tcp_hq *tq)
 {
-	bool drained = false;
+	bool drained = false, got = false;
 
 	/* bounded, so that one busy queue cannot starve the others of the reactor */
 	for (int rounds = 0; rounds < 16 && tq_alive(tq); rounds++) {
@@ -793,24 +794,26 @@ static void rx_read(struct tcp_hq *tq)
 		 * whatever arrives later.
 		 */
 		if (rx_process(tq) <= 0 || drained)
-			return;
+			return got;
 		tq->rx_pos = tq->rx_len = 0;
 		r = recv(tq->h.fd, tq->rxbuf, TCP_RX_BUF, MSG_DONTWAIT);
 		if (r == 0) {
 			tcp_fail(tq, NULL, NULL, 0, "connection closed by the controller");
-			return;
+			return true;
 		}
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				return;
+				return got;
 			tcp_fail(tq, NULL, NULL, 0, "recv: %s", strerror(errno));
-			return;
+			return true;
 		}
+		got = true;
 		tq->rx_len = (size_t)r;
 		drained = (size_t)r < TCP_RX_BUF;
 	}
 	if (tq_alive(tq))
 		rx_process(tq);
+	return got;
 }
 
 static void tcp_event(struct nvmf_fd_handler *h, uint32_t events)
@@ -823,6 +826,19 @@ static void tcp_event(struct nvmf_fd_handler *h, uint32_t events)
 	if (tq_alive(tq) && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		rx_read(tq);
 	tq_put(tq);
+}
+
+/* struct nvmf_fd_handler.poll: the reactor reads this busy queue without epoll */
+static bool tcp_poll(struct nvmf_fd_handler *h)
+{
+	struct tcp_hq *tq = container_of(h, struct tcp_hq, h);
+	bool got = false;
+
+	tq->busy++;
+	if (tq_alive(tq))
+		got = rx_read(tq);
+	tq_put(tq);
+	return got;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -1068,6 +1084,7 @@ static int tcp_queue_connect(struct nvmf_host_queue *q)
 	tq->depth = q->depth;
 	tq->flush.fn = tcp_flush;
 	tq->h.cb = tcp_event;
+	tq->h.poll = tcp_poll;
 	snprintf(tq->name, sizeof(tq->name), "%s:%s qid %u", ctrl->traddr, ctrl->trsvcid, q->qid);
 	rx_expect_hdr(tq);
 

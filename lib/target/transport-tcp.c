@@ -840,9 +840,10 @@ static bool rx_process(struct tcp_queue *q)
 	return false;
 }
 
-static void queue_read(struct tcp_queue *q)
+/* Receive and handle what the socket has; true if a recv() returned data. */
+static bool queue_read(struct tcp_queue *q)
 {
-	bool drained = false;
+	bool drained = false, got = false;
 
 	/* bounded so that one busy connection cannot starve the others on this reactor */
 	for (int rounds = 0; rounds < 16 && !q->dead && !q->close_after_ctl; rounds++) {
@@ -851,7 +852,7 @@ static void queue_read(struct tcp_queue *q)
 		if (q->rx_pos == q->rx_len)
 			q->rx_pos = q->rx_len = 0;
 		if (!rx_process(q))
-			return;
+			return got;
 		/* direct receive may have consumed the socket; refill the staging buffer */
 		if (q->rx_pos < q->rx_len)
 			continue;
@@ -861,24 +862,36 @@ static void queue_read(struct tcp_queue *q)
 		 * reports what arrives later.
 		 */
 		if (drained)
-			return;
+			return got;
 		q->rx_pos = q->rx_len = 0;
 		r = recv(q->h.fd, q->rxbuf, TCP_RX_BUF, MSG_DONTWAIT);
 		if (r == 0) {
 			queue_teardown(q, "connection closed by host");
-			return;
+			return true;
 		}
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EINTR)
-				return;
+				return got;
 			queue_teardown(q, strerror(errno));
-			return;
+			return true;
 		}
+		got = true;
 		q->rx_len = (size_t)r;
 		drained = (size_t)r < TCP_RX_BUF;
 	}
 	if (!q->dead && !q->close_after_ctl)
 		rx_process(q);
+	return got;
+}
+
+/* struct nvmf_fd_handler.poll: the reactor reads this busy connection without epoll */
+static bool queue_poll(struct nvmf_fd_handler *h)
+{
+	struct tcp_queue *q = (struct tcp_queue *)((char *)h - offsetof(struct tcp_queue, h));
+
+	if (q->dead || q->close_after_ctl)
+		return false;
+	return queue_read(q);
 }
 
 static void queue_event(struct nvmf_fd_handler *h, uint32_t events)
@@ -1037,6 +1050,7 @@ static void queue_create(void *arg)
 	q->flush.fn = queue_flush;
 	q->h.fd = m->fd;
 	q->h.cb = queue_event;
+	q->h.poll = queue_poll;
 	rx_expect_hdr(q);
 	ret = nvmf_reactor_fd_add(q->r, &q->h, EPOLLIN);
 	if (ret < 0) {
