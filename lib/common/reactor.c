@@ -58,6 +58,7 @@ struct nvmf_reactor {
 	bool started; /* work was started since the last iteration: counts as an event */
 	uint64_t spin_ns;
 	uint64_t last_event_ns;
+	uint64_t prev_event_ns; /* the busy iteration before the last one */
 
 	struct io_uring ring;
 	bool ring_ready;
@@ -426,7 +427,13 @@ static int wait_timeout_ms(struct nvmf_reactor *r, uint64_t now)
 		return 0;
 	if (r->inflight > 0 && now - r->last_event_ns < NVMF_REACTOR_INFLIGHT_POLL_NS)
 		return 0;
-	if (r->spin_ns && now - r->last_event_ns < r->spin_ns)
+	/*
+	 * Spin only while events come close together: a lone event (a keep-alive every few
+	 * seconds) is handled and the loop sleeps again at once, so idle controllers cost
+	 * nothing; a stream of commands keeps it polling between them.
+	 */
+	if (r->spin_ns && now - r->last_event_ns < r->spin_ns &&
+	    r->last_event_ns - r->prev_event_ns < r->spin_ns)
 		return 0;
 	if (!r->timers)
 		return -1;
@@ -487,8 +494,10 @@ static int reactor_iterate(struct nvmf_reactor *r, int max_timeout_ms)
 		busy = true;
 	run_deferred(r);
 	ring_submit(r);
-	if (busy)
+	if (busy) {
+		r->prev_event_ns = r->last_event_ns;
 		r->last_event_ns = now;
+	}
 	return 0;
 }
 

@@ -62,8 +62,9 @@ uint64_t nvmf_now_ns(void);
 /**
  * nvmf_reactor_create() - make a reactor (no thread yet)
  * @id: index, used in logs
- * @spin_us: microseconds to keep polling after the last event before sleeping (0: never spin
- *	when idle; work in flight always polls)
+ * @spin_us: microseconds to keep polling after the last event before sleeping, when the
+ *	event before it came less than @spin_us earlier too (a lone event does not spin);
+ *	0: never spin when idle. Work in flight polls up to 1 ms after the last event.
  *
  * Return: the reactor, or NULL with errno set.
  */
