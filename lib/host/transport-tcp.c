@@ -39,6 +39,13 @@
 #define TCP_TERM_TIMEOUT_MS 1000     /* best effort for an H2CTermReq during connect */
 #define TCP_RX_BUF 65536
 #define TCP_DIRECT_RECV_MIN 4096 /* payloads this large are received in place */
+/*
+ * While large C2HData PDUs stream in, the staging buffer takes at most this much at a time:
+ * the next header and a little of its payload, whose rest goes straight to the caller's
+ * buffer. A 64 KiB staging read would copy half of every 128 KiB payload twice.
+ */
+#define TCP_RX_SMALL 512
+#define TCP_LARGE_PAYLOAD (32u * 1024)
 #define TCP_TX_IOV 128
 #define TCP_HDR_ROOM 256 /* a header, its digest and padding up to PDO (an 8-bit field) */
 #define TCP_RX_HDR_MAX (sizeof(struct nvme_tcp_term_pdu) + NVME_TCP_TERM_MAX_DATA)
@@ -113,6 +120,7 @@ struct tcp_hq {
 	/* receive */
 	uint8_t *rxbuf;
 	size_t rx_pos, rx_len; /* unread staged bytes are rxbuf[rx_pos, rx_len) */
+	bool rx_large;	       /* the last payload was >= TCP_LARGE_PAYLOAD: stage little */
 	enum rx_stage stage;
 	union {
 		struct nvme_tcp_hdr common;
@@ -739,6 +747,7 @@ static int rx_process(struct tcp_hq *tq)
 				data_done(tq);
 			break;
 		case RX_DATA:
+			tq->rx_large = tq->rx_need >= TCP_LARGE_PAYLOAD;
 			if (tq->rx_got == tq->rx_need) {
 				if (tq->params.ddgst) {
 					tq->stage = RX_DDGST;
@@ -758,14 +767,32 @@ static int rx_process(struct tcp_hq *tq)
 				tq->rx_got += n;
 				break;
 			}
-			/* large payloads go from the socket straight into the caller's buffer */
+			/*
+			 * Large payloads go from the socket straight into the caller's buffer;
+			 * what follows them (the next PDU header) into the empty staging buffer,
+			 * in the same system call.
+			 */
 			if (tq->rx_need - tq->rx_got < TCP_DIRECT_RECV_MIN)
 				return 1;
-			r = recv(tq->h.fd, tq->rx_dst + tq->rx_got, tq->rx_need - tq->rx_got,
-				 MSG_DONTWAIT);
-			if (r > 0) {
-				tq->rx_got += (size_t)r;
-				break;
+			{
+				size_t want = tq->rx_need - tq->rx_got;
+				struct iovec iov[2] = {
+					{ tq->rx_dst + tq->rx_got, want },
+					{ tq->rxbuf, tq->rx_large ? TCP_RX_SMALL : TCP_RX_BUF },
+				};
+				struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+
+				tq->rx_pos = tq->rx_len = 0;
+				r = recvmsg(tq->h.fd, &msg, MSG_DONTWAIT);
+				if (r > 0) {
+					if ((size_t)r <= want) {
+						tq->rx_got += (size_t)r;
+					} else {
+						tq->rx_got = tq->rx_need;
+						tq->rx_len = (size_t)r - want;
+					}
+					break;
+				}
 			}
 			if (r < 0 && errno == EINTR)
 				break;
@@ -786,6 +813,7 @@ static bool rx_read(struct tcp_hq *tq)
 
 	/* bounded, so that one busy queue cannot starve the others of the reactor */
 	for (int rounds = 0; rounds < 16 && tq_alive(tq); rounds++) {
+		size_t chunk;
 		ssize_t r;
 
 		/*
@@ -795,8 +823,9 @@ static bool rx_read(struct tcp_hq *tq)
 		 */
 		if (rx_process(tq) <= 0 || drained)
 			return got;
+		chunk = tq->rx_large ? TCP_RX_SMALL : TCP_RX_BUF;
 		tq->rx_pos = tq->rx_len = 0;
-		r = recv(tq->h.fd, tq->rxbuf, TCP_RX_BUF, MSG_DONTWAIT);
+		r = recv(tq->h.fd, tq->rxbuf, chunk, MSG_DONTWAIT);
 		if (r == 0) {
 			tcp_fail(tq, NULL, NULL, 0, "connection closed by the controller");
 			return true;
@@ -809,7 +838,7 @@ static bool rx_read(struct tcp_hq *tq)
 		}
 		got = true;
 		tq->rx_len = (size_t)r;
-		drained = (size_t)r < TCP_RX_BUF;
+		drained = (size_t)r < chunk;
 	}
 	if (tq_alive(tq))
 		rx_process(tq);

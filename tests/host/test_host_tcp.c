@@ -376,8 +376,12 @@ static bool all_called(const struct io_ctx *c, int n)
 	return true;
 }
 
-/* Many commands of mixed sizes in flight on two queues: one sendmsg carries several. */
-static void test_io_async_batch(void **state)
+/*
+ * Many commands of mixed sizes in flight on two queues: one sendmsg carries several, and the
+ * reads' C2HData PDUs arrive back to back, large and small mixed (the receive path switches
+ * between staging and receiving in place).
+ */
+static void io_async_batch(void **state, bool digests)
 {
 	enum { NR = 48 };
 	static const uint32_t sizes[] = { 4096, 512, 65536, 262144, 8192, 16384 };
@@ -388,7 +392,7 @@ static void test_io_async_batch(void **state)
 	uint8_t *w[NR], *r[NR];
 	uint64_t deadline;
 
-	host_opts(&o, d->port, true, true);
+	host_opts(&o, d->port, digests, digests);
 	assert_int_equal(nvmf_host_ctrl_connect(&o, &ctrl), 0);
 	for (int i = 0; i < NR; i++) {
 		uint32_t len = sizes[i % 6];
@@ -426,6 +430,16 @@ static void test_io_async_batch(void **state)
 		free(r[i]);
 	}
 	nvmf_host_ctrl_delete(ctrl);
+}
+
+static void test_io_async_batch(void **state)
+{
+	io_async_batch(state, true);
+}
+
+static void test_io_async_batch_nodigest(void **state)
+{
+	io_async_batch(state, false);
 }
 
 struct states {
@@ -773,10 +787,15 @@ static void test_daemon_killed(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest daemon_tests[] = {
-		cmocka_unit_test(test_keep_alive_idle), cmocka_unit_test(test_io_nodigest),
-		cmocka_unit_test(test_io_hdgst),	cmocka_unit_test(test_io_ddgst),
-		cmocka_unit_test(test_io_digests),	cmocka_unit_test(test_io_digests_threaded),
-		cmocka_unit_test(test_io_async_batch),	cmocka_unit_test(test_reset_under_io),
+		cmocka_unit_test(test_keep_alive_idle),
+		cmocka_unit_test(test_io_nodigest),
+		cmocka_unit_test(test_io_hdgst),
+		cmocka_unit_test(test_io_ddgst),
+		cmocka_unit_test(test_io_digests),
+		cmocka_unit_test(test_io_digests_threaded),
+		cmocka_unit_test(test_io_async_batch),
+		cmocka_unit_test(test_io_async_batch_nodigest),
+		cmocka_unit_test(test_reset_under_io),
 	};
 	const struct CMUnitTest kill_tests[] = {
 		cmocka_unit_test(test_daemon_killed),
