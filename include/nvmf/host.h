@@ -157,6 +157,15 @@ const struct nvme_id_ctrl *nvmf_host_ctrl_id(struct nvmf_host_ctrl *ctrl);
 uint16_t nvmf_host_ctrl_cntlid(struct nvmf_host_ctrl *ctrl);
 /** nvmf_host_ctrl_nr_io_queues() - I/O queues of the current association (QIDs 1..n) */
 unsigned int nvmf_host_ctrl_nr_io_queues(struct nvmf_host_ctrl *ctrl);
+/**
+ * nvmf_host_ctrl_io_queue_size() - entries of each I/O queue of the current association
+ * @ctrl: controller
+ *
+ * opts.queue_size capped by CAP.MQES + 1 and MAXCMD, as the Linux host does. At most this
+ * minus one commands are in flight per queue: one tag stays reserved for Connect.
+ * Return: entries (0 before the I/O queues exist).
+ */
+unsigned int nvmf_host_ctrl_io_queue_size(struct nvmf_host_ctrl *ctrl);
 /** nvmf_host_ctrl_cap() - the CAP property */
 uint64_t nvmf_host_ctrl_cap(struct nvmf_host_ctrl *ctrl);
 

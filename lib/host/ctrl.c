@@ -1245,6 +1245,11 @@ unsigned int nvmf_host_ctrl_nr_io_queues(struct nvmf_host_ctrl *ctrl)
 	return ctrl->nr_io_queues;
 }
 
+unsigned int nvmf_host_ctrl_io_queue_size(struct nvmf_host_ctrl *ctrl)
+{
+	return ctrl->nr_io_queues ? ctrl->io_depth : 0;
+}
+
 uint64_t nvmf_host_ctrl_cap(struct nvmf_host_ctrl *ctrl)
 {
 	return ctrl->cap;

@@ -312,6 +312,19 @@ static int thread_setup(struct perf_thread *t)
 		fprintf(stderr, "perf: thread %u: the controller granted no I/O queue\n", t->idx);
 		return -ENOTCONN;
 	}
+	{
+		/* say so when the queues cannot hold -q: the rest waits for a free tag */
+		unsigned int fit = t->nr_queues * (nvmf_host_ctrl_io_queue_size(t->ctrl) - 1);
+
+		if (fit < p->depth)
+			fprintf(stderr,
+				"perf: thread %u: %u I/O queue(s) of %u entries hold %u I/Os, not "
+				"%u "
+				"(CAP.MQES %u; one tag per queue is Connect's): try --queues %u\n",
+				t->idx, t->nr_queues, nvmf_host_ctrl_io_queue_size(t->ctrl), fit,
+				p->depth, (unsigned int)(nvmf_host_ctrl_cap(t->ctrl) & 0xffff),
+				(p->depth + fit / t->nr_queues - 1) / (fit / t->nr_queues));
+	}
 	nr = nvmf_host_ns_list(t->ctrl, NULL, 0);
 	ns = calloc(nr ? nr : 1, sizeof(*ns));
 	if (!ns)

@@ -690,6 +690,9 @@ if grep -q "nvmf-tgt ready" "$work/pin.log"; then
 		check "perf --cpumask [0] json: one thread, on CPU 0, I/O done" \
 			"d['threads'] == 1 and [t['cpu'] for t in d['per_thread']] == [0] and d['iops'] > 0 and d['errors'] == 0"
 	fi
+	if run "perf -q 128 on one queue" 0 "$N" perf "${PIN[@]}" -q 128 -t 1; then
+		grep_out "perf -q 128: says one queue of 128 entries holds 127" '^perf: thread 0: 1 I/O queue\(s\) of 128 entries hold 127 I/Os, not 128 .*try --queues 2$' "$work/err"
+	fi
 	if run "perf without --cpumask --json" 0 "$N" perf "${PIN[@]}" -q 4 -t 1 --threads 2 --json; then
 		check "perf without --cpumask json: threads not pinned" "[t['cpu'] for t in d['per_thread']] == [None, None]"
 	fi
