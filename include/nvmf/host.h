@@ -77,8 +77,8 @@ typedef void (*nvmf_host_cb)(void *arg, int status, const struct nvme_cqe *cqe);
  * @ddgst: request data digests
  * @nr_io_queues: I/O queues to ask for (default 1; 0 for a discovery controller)
  * @queue_size: entries per I/O queue (default 128; clamped to CAP.MQES + 1 and MAXCMD)
- * @kato_ms: Keep Alive Timeout, ms (default 5000 as Linux NVME_DEFAULT_KATO; 0 = none;
- *	discovery controllers default to 0)
+ * @kato_ms: Keep Alive Timeout, ms (0: the default, 5000 as Linux NVME_DEFAULT_KATO, or
+ *	none for a discovery controller; negative: no keep-alive)
  * @reconnect_delay_s: seconds between reconnect attempts (Linux default 10)
  * @ctrl_loss_tmo_s: seconds to keep reconnecting before DEAD (Linux default 600;
  *	negative = forever)
