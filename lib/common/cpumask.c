@@ -1,21 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "cpumask.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int parse_hex(const char *s, size_t len, cpu_set_t *set)
 {
@@ -27,7 +17,7 @@ static int parse_hex(const char *s, size_t len, cpu_set_t *set)
 		return -EINVAL;
 	/* the last digit holds CPUs 0-3, the one before it 4-7, ... */
 	for (size_t k = 0; k < len; k++) {
-		int d = hex_digit(s[len - 1 - k]);
+		int d = nvmf_hex_digit(s[len - 1 - k]);
 
 		if (d < 0)
 			return -EINVAL;
@@ -199,4 +189,28 @@ char *nvmf_cpumask_format(const cpu_set_t *set, char *buf, size_t len)
 		c = last;
 	}
 	return buf;
+}
+
+int nvmf_thread_create_pinned(pthread_t *thread, int cpu, void *(*fn)(void *arg), void *arg)
+{
+	pthread_attr_t attr;
+	int ret = pthread_attr_init(&attr);
+
+	if (ret)
+		return -ret;
+	if (cpu >= 0) {
+		cpu_set_t set;
+
+		if (cpu >= CPU_SETSIZE) {
+			pthread_attr_destroy(&attr);
+			return -EINVAL;
+		}
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		ret = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	if (!ret)
+		ret = pthread_create(thread, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return -ret;
 }

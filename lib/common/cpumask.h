@@ -2,6 +2,7 @@
 #ifndef NVMF_COMMON_CPUMASK_H
 #define NVMF_COMMON_CPUMASK_H
 
+#include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
 
@@ -77,5 +78,18 @@ unsigned int nvmf_cpumask_to_array(const cpu_set_t *set, int *cpus, unsigned int
  * Return: @buf.
  */
 char *nvmf_cpumask_format(const cpu_set_t *set, char *buf, size_t len);
+
+/**
+ * nvmf_thread_create_pinned() - pthread_create(), the new thread pinned to one CPU
+ * @thread: receives the thread
+ * @cpu: CPU number (as in sched_setaffinity(2)), or -1 for no pinning
+ * @fn: thread function
+ * @arg: its argument
+ *
+ * The affinity is set before the thread runs (pthread_attr_setaffinity_np), so it never
+ * runs elsewhere. Return: 0 or -errno (-EINVAL: @cpu >= CPU_SETSIZE, or a CPU the process
+ * may not run on).
+ */
+int nvmf_thread_create_pinned(pthread_t *thread, int cpu, void *(*fn)(void *arg), void *arg);
 
 #endif

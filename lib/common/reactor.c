@@ -2,12 +2,13 @@
 /* The reactor event loop: epoll + timers + MPSC messages + a lazily created io_uring. */
 #include "reactor.h"
 
+#include "cpumask.h"
+
 #include "log.h"
 
 #include <errno.h>
 #include <liburing.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -542,23 +543,10 @@ void nvmf_reactor_set_cpu(struct nvmf_reactor *r, int cpu)
 
 int nvmf_reactor_start(struct nvmf_reactor *r)
 {
-	pthread_attr_t attr;
-	int ret = pthread_attr_init(&attr);
+	int ret = nvmf_thread_create_pinned(&r->thread, r->cpu, reactor_thread, r);
 
 	if (ret)
-		return -ret;
-	if (r->cpu >= 0 && r->cpu < CPU_SETSIZE) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(r->cpu, &set);
-		ret = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-	}
-	if (!ret)
-		ret = pthread_create(&r->thread, &attr, reactor_thread, r);
-	pthread_attr_destroy(&attr);
-	if (ret)
-		return -ret;
+		return ret;
 	r->thread_started = true;
 	return 0;
 }

@@ -5,6 +5,7 @@
  * Nothing here knows the nvmetcli schema; that is config.c.
  */
 #include "config-json.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -131,17 +132,6 @@ void *cfg_calloc(struct cfg_ctx *ctx, size_t n, size_t size, int *ret)
 /* ------------------------------------------------------------------------------------ */
 /* Scalars: nvmetcli saves configfs attributes as strings, a few things as JSON numbers  */
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decimal or 0x-prefixed hexadecimal with an optional '-', and nothing else: no spaces, no
  * octal (unlike kstrtoint(..., 0, ...), "010" is ten). Returns 0, -EINVAL or -ERANGE.
@@ -164,7 +154,7 @@ static int parse_int_str(const char *s, int64_t *out)
 	if (!*s)
 		return -EINVAL;
 	for (; *s; s++) {
-		int d = hex_digit(*s);
+		int d = nvmf_hex_digit(*s);
 
 		if (d < 0 || (unsigned int)d >= base)
 			return -EINVAL;
@@ -521,13 +511,13 @@ bool cfg_parse_uuid(const char *s, uint8_t out[16])
 
 		if (dash_pos != (s[i] == '-'))
 			return false;
-		if (!dash_pos && hex_digit(s[i]) < 0)
+		if (!dash_pos && nvmf_hex_digit(s[i]) < 0)
 			return false;
 	}
 	for (i = 0; i < 36; i += 2) {
 		if (s[i] == '-')
 			i++;
-		out[n++] = (uint8_t)(hex_digit(s[i]) << 4 | hex_digit(s[i + 1]));
+		out[n++] = (uint8_t)(nvmf_hex_digit(s[i]) << 4 | nvmf_hex_digit(s[i + 1]));
 	}
 	return true;
 }
@@ -538,9 +528,9 @@ bool cfg_parse_hex_id(const char *s, uint8_t *out, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		if (hex_digit(s[0]) < 0 || hex_digit(s[1]) < 0)
+		if (nvmf_hex_digit(s[0]) < 0 || nvmf_hex_digit(s[1]) < 0)
 			return false;
-		out[i] = (uint8_t)(hex_digit(s[0]) << 4 | hex_digit(s[1]));
+		out[i] = (uint8_t)(nvmf_hex_digit(s[0]) << 4 | nvmf_hex_digit(s[1]));
 		s += 2;
 		if (*s == '-' || *s == ':')
 			s++;

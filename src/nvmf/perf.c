@@ -459,22 +459,7 @@ static void *thread_main(void *arg)
 /* Run @t in a new thread, created on its CPU when it has one. Return: 0 or a positive errno. */
 static int start_thread(struct perf_thread *t)
 {
-	pthread_attr_t attr;
-	int ret = pthread_attr_init(&attr);
-
-	if (ret)
-		return ret;
-	if (t->cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(t->cpu, &set);
-		ret = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-	}
-	if (!ret)
-		ret = pthread_create(&t->tid, &attr, thread_main, t);
-	pthread_attr_destroy(&attr);
-	return ret;
+	return -nvmf_thread_create_pinned(&t->tid, t->cpu, thread_main, t);
 }
 
 static double cpu_seconds(const struct rusage *a, const struct rusage *b, bool sys)
