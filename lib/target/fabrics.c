@@ -30,11 +30,12 @@ static void connect_fail(struct nvmf_tgt_req *req, uint16_t status, uint32_t ipo
 	nvmf_tgt_req_complete(req, status);
 }
 
-static bool nqn_copy(char *dst, const char *src)
+/* @empty_ok: an empty NQN is accepted (the host NQN, as nvmet and SPDK accept it) */
+static bool nqn_copy(char *dst, const char *src, bool empty_ok)
 {
 	size_t len = strnlen(src, NVME_NQN_FIELD_LEN);
 
-	if (len == 0 || len >= NVME_NQN_FIELD_LEN)
+	if ((len == 0 && !empty_ok) || len >= NVME_NQN_FIELD_LEN)
 		return false;
 	memcpy(dst, src, len);
 	dst[len] = '\0';
@@ -60,12 +61,16 @@ static void connect_locked(struct nvmf_tgt_req *req)
 			     CONNECT_IPO_SQE(recfmt));
 		return;
 	}
-	if (!nqn_copy(subnqn, d->subsysnqn)) {
+	if (!nqn_copy(subnqn, d->subsysnqn, false)) {
 		connect_fail(req, NVME_SC_CONNECT_INVALID_PARAM | NVME_STATUS_DNR,
 			     CONNECT_IPO_DATA(subsysnqn));
 		return;
 	}
-	if (!nqn_copy(hostnqn, d->hostnqn)) {
+	/*
+	 * An empty host NQN (spdk_nvme_perf sends one unless given hostnqn:) is let through as
+	 * the Linux target does: only a subsystem that allows any host admits it.
+	 */
+	if (!nqn_copy(hostnqn, d->hostnqn, true)) {
 		connect_fail(req, NVME_SC_CONNECT_INVALID_PARAM | NVME_STATUS_DNR,
 			     CONNECT_IPO_DATA(hostnqn));
 		return;

@@ -539,6 +539,23 @@ class BasicTests(DaemonTestCase):
         cqe, _ = q.write(1, 0, b"\x5a" * 4096)
         self.assertOk(cqe)
 
+    def test_connect_empty_hostnqn(self):
+        # as the Linux target and SPDK: an empty host NQN connects where any host may, and
+        # only there; a host NQN without its terminating NUL is still refused
+        c = self.conn()
+        c.icreq()
+        cqe = c.connect(SUBNQN, "", nt.fresh_hostid())
+        self.assertOk(cqe, "Connect with an empty host NQN, allow_any_host")
+        c = self.conn()
+        c.icreq()
+        cqe = c.connect(RESTRICTED_NQN, "", nt.fresh_hostid())
+        self.assertStatus(cqe, nt.SC_CONNECT_INVALID_HOST, dnr=True)
+        c = self.conn()
+        c.icreq()
+        cqe = c.connect(SUBNQN, "n" * 256, nt.fresh_hostid())
+        self.assertStatus(cqe, nt.SC_CONNECT_INVALID_PARAM, dnr=True)
+        self.assertEqual(cqe.dw0, (1 << 16) | 512, "IPO: HOSTNQN at byte 512")
+
     def test_connect_io_queue_wrong_cntlid(self):
         c = self.ctrl()
         q = self.conn()
