@@ -11,6 +11,7 @@
  */
 #include "ctrl.h"
 #include "queue.h"
+#include "common/hex.h"
 
 #include "common/log.h"
 
@@ -923,32 +924,6 @@ static void read_id_file(const char *path, char *out, size_t len)
 	out[strcspn(out, "\r\n")] = '\0';
 }
 
-static bool parse_uuid(const char *s, uint8_t out[16])
-{
-	unsigned int n = 0;
-
-	for (; *s && n < 32; s++) {
-		int v;
-
-		if (*s == '-')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			v = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			v = *s - 'A' + 10;
-		else
-			return false;
-		if (n % 2 == 0)
-			out[n / 2] = (uint8_t)(v << 4);
-		else
-			out[n / 2] |= (uint8_t)v;
-		n++;
-	}
-	return n == 32 && !*s;
-}
-
 /* Host NQN and host ID as nvme-cli finds them: options, /etc/nvme, then generated. */
 static void host_identity(struct nvmf_host_ctrl *ctrl)
 {
@@ -959,7 +934,7 @@ static void host_identity(struct nvmf_host_ctrl *ctrl)
 		memcpy(ctrl->hostid, ctrl->opts.hostid, 16);
 	} else {
 		read_id_file("/etc/nvme/hostid", buf, sizeof(buf));
-		if (!parse_uuid(buf, ctrl->hostid)) {
+		if (!nvmf_hex_parse_16(buf, ctrl->hostid)) {
 			int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 
 			if (fd < 0 || read(fd, ctrl->hostid, 16) != 16)
@@ -976,7 +951,7 @@ static void host_identity(struct nvmf_host_ctrl *ctrl)
 	}
 	read_id_file("/etc/nvme/hostnqn", buf, sizeof(buf));
 	uuid = strstr(buf, ":uuid:");
-	if (buf[0] && (!uuid || ctrl->opts.hostid || parse_uuid(uuid + 6, ctrl->hostid))) {
+	if (buf[0] && (!uuid || ctrl->opts.hostid || nvmf_hex_parse_16(uuid + 6, ctrl->hostid))) {
 		snprintf(ctrl->hostnqn, sizeof(ctrl->hostnqn), "%s", buf);
 		return;
 	}

@@ -699,6 +699,17 @@ void nvmf_tgt_ctrl_get(struct nvmf_tgt_ctrl *ctrl);
 void nvmf_tgt_ctrl_put(struct nvmf_tgt_ctrl *ctrl);
 
 /**
+ * nvmf_tgt_ctrl_local_sq() - queue @qid of @ctrl, if it is connected on the calling reactor
+ * @ctrl: controller (the caller holds a reference)
+ * @qid: queue ID, 0..NVMF_TGT_MAX_IO_QUEUES
+ *
+ * For work sent to an SQ's reactor: an SQ is only freed on its own reactor, so one found
+ * here stays valid until the caller returns to the loop. Takes and drops ctrl->lock.
+ * Return: the SQ, or NULL if it went away (or moved) since the work was sent.
+ */
+struct nvmf_tgt_sq *nvmf_tgt_ctrl_local_sq(struct nvmf_tgt_ctrl *ctrl, uint16_t qid);
+
+/**
  * nvmf_tgt_ctrl_fatal() - keep-alive expiry, admin queue loss or a transport error: set
  * CSTS.CFS and disconnect every queue of the controller (each on its own reactor). Callable
  * from any reactor; idempotent.

@@ -159,10 +159,8 @@ struct disconnect_msg {
 	uint16_t qid;
 };
 
-static void disconnect_on_reactor(void *arg)
+struct nvmf_tgt_sq *nvmf_tgt_ctrl_local_sq(struct nvmf_tgt_ctrl *ctrl, uint16_t qid)
 {
-	struct disconnect_msg *m = arg;
-	struct nvmf_tgt_ctrl *ctrl = m->ctrl;
 	struct nvmf_tgt_sq *sq;
 
 	/*
@@ -170,10 +168,19 @@ static void disconnect_on_reactor(void *arg)
 	 * so if it is still registered here it is still alive.
 	 */
 	pthread_mutex_lock(&ctrl->lock);
-	sq = ctrl->sqs[m->qid];
+	sq = ctrl->sqs[qid];
 	if (sq && sq->reactor != nvmf_reactor_current())
 		sq = NULL;
 	pthread_mutex_unlock(&ctrl->lock);
+	return sq;
+}
+
+static void disconnect_on_reactor(void *arg)
+{
+	struct disconnect_msg *m = arg;
+	struct nvmf_tgt_ctrl *ctrl = m->ctrl;
+	struct nvmf_tgt_sq *sq = nvmf_tgt_ctrl_local_sq(ctrl, m->qid);
+
 	if (sq)
 		sq->ops->disconnect_sq(sq);
 	nvmf_tgt_ctrl_put(ctrl);

@@ -458,14 +458,8 @@ static void release_on_reactor(void *arg)
 {
 	struct release_msg *m = arg;
 	struct nvmf_tgt_ctrl *ctrl = m->ctrl;
-	struct nvmf_tgt_sq *sq;
+	struct nvmf_tgt_sq *sq = nvmf_tgt_ctrl_local_sq(ctrl, m->qid);
 
-	/* as disconnect_on_reactor(): SQs are only freed on their reactor, i.e. not now */
-	pthread_mutex_lock(&ctrl->lock);
-	sq = ctrl->sqs[m->qid];
-	if (sq && sq->reactor != nvmf_reactor_current())
-		sq = NULL;
-	pthread_mutex_unlock(&ctrl->lock);
 	if (sq)
 		release_sq(sq, m->id, m->seq);
 	/* pairs with the get in release_subsys() */

@@ -6,6 +6,7 @@
  * of the same project and the public API has no need for a full introspection interface.
  */
 #include "rpc.h"
+#include "common/hex.h"
 
 #include "nvmf/target.h"
 #include "target/core.h"
@@ -152,29 +153,6 @@ static int p_double(struct rpc_call *c, const char *key, double *out)
 		return rpc_err(c, RPC_INVALID_PARAMS, "params.%s: not a number", key), -1;
 	*out = json_object_get_double(v);
 	return 1;
-}
-
-static bool parse_uuid(const char *s, uint8_t out[16])
-{
-	unsigned int n = 0;
-
-	for (; *s && n < 32; s++) {
-		int v;
-
-		if (*s == '-')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			v = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			v = *s - 'A' + 10;
-		else
-			return false;
-		out[n / 2] = (uint8_t)(n % 2 ? out[n / 2] | v : v << 4);
-		n++;
-	}
-	return n == 32 && !*s;
 }
 
 static void fmt_uuid(const uint8_t u[16], char out[37])
@@ -620,9 +598,9 @@ static bool m_add_namespace(struct rpc_call *c)
 	if (nvmf_bdev_blksz_shift((uint32_t)bs) < 0)
 		return rpc_err(c, RPC_INVALID_PARAMS,
 			       "params.block_size: not a power of two in 512..65536");
-	if (uuid && !parse_uuid(uuid, u))
+	if (uuid && !nvmf_hex_parse_16(uuid, u))
 		return rpc_err(c, RPC_INVALID_PARAMS, "params.uuid: not a UUID");
-	if (nguid && !parse_uuid(nguid, g))
+	if (nguid && !nvmf_hex_parse_16(nguid, g))
 		return rpc_err(c, RPC_INVALID_PARAMS, "params.nguid: not 32 hex digits");
 	if (nvmf_tgt_ns_lookup(s, (uint32_t)nsid))
 		return rpc_err(c, RPC_INVALID_PARAMS, "params.nsid: namespace %" PRIu64 " exists",
