@@ -32,6 +32,9 @@
 
 /* SGL descriptor types (upper nibble) and sub types (lower nibble), NVMe Base 2.0c 4.1.8 */
 #define NVME_SGL_TYPE_DATA_BLOCK 0x0
+#define NVME_SGL_TYPE_BIT_BUCKET 0x1
+#define NVME_SGL_TYPE_SEGMENT 0x2
+#define NVME_SGL_TYPE_LAST_SEGMENT 0x3
 #define NVME_SGL_TYPE_KEYED_DATA_BLOCK 0x4
 #define NVME_SGL_TYPE_TRANSPORT_DATA_BLOCK 0x5
 #define NVME_SGL_SUBTYPE_ADDRESS 0x0
@@ -53,7 +56,9 @@ static_assert(sizeof(struct nvme_sgl_desc) == 16, "sgl desc");
 /* Command flags byte: FUSE in bits 1:0, PSDT in bits 7:6 */
 #define NVME_CMD_FUSE_MASK 0x03
 #define NVME_CMD_PSDT_MASK 0xc0
+#define NVME_CMD_PSDT_PRP 0x00		   /* PSDT 00b: PRPs (PCIe) */
 #define NVME_CMD_PSDT_SGL_MPTR_CONTIG 0x40 /* PSDT 01b: SGL, metadata pointer contiguous */
+#define NVME_CMD_PSDT_SGL_MPTR_SGL 0x80	   /* PSDT 10b: SGL, metadata pointer is an SGL */
 
 struct nvme_sqe {
 	uint8_t opcode;
@@ -128,6 +133,8 @@ enum {
 	NVME_SC_SGL_INVALID_METADATA = 0x10,
 	NVME_SC_SGL_INVALID_TYPE = 0x11,
 	NVME_SC_SGL_INVALID_OFFSET = 0x16,
+	NVME_SC_PRP_INVALID_OFFSET = 0x13,
+	NVME_SC_SGL_INVALID_SUBTYPE = 0x17,
 	NVME_SC_NS_WRITE_PROTECTED = 0x20,
 	NVME_SC_CMD_INTERRUPTED = 0x21,
 	NVME_SC_TRANSIENT_TR_ERR = 0x22,
@@ -142,6 +149,8 @@ enum {
 	NVME_SC_QID_INVALID = NVME_SCT_CMD_SPECIFIC | 0x01,
 	NVME_SC_QUEUE_SIZE = NVME_SCT_CMD_SPECIFIC | 0x02,
 	NVME_SC_ABORT_LIMIT = NVME_SCT_CMD_SPECIFIC | 0x03,
+	NVME_SC_INVALID_VECTOR = NVME_SCT_CMD_SPECIFIC | 0x08,
+	NVME_SC_INVALID_QUEUE_DELETION = NVME_SCT_CMD_SPECIFIC | 0x0c,
 	NVME_SC_ASYNC_LIMIT = NVME_SCT_CMD_SPECIFIC | 0x05,
 	NVME_SC_INVALID_LOG_PAGE = NVME_SCT_CMD_SPECIFIC | 0x09,
 	NVME_SC_FEATURE_NOT_SAVEABLE = NVME_SCT_CMD_SPECIFIC | 0x0d,
@@ -332,9 +341,36 @@ enum {
 
 #define NVME_CAP_MQES(cap) ((cap)&0xffff)
 #define NVME_CAP_CQR (1ull << 16)
+#define NVME_CAP_AMS_WRR (1ull << 17)
 #define NVME_CAP_TO_SHIFT 24 /* 500 ms units */
+#define NVME_CAP_TO(cap) (((cap) >> 24) & 0xff)
+#define NVME_CAP_DSTRD_SHIFT 32 /* doorbell stride: 4 << DSTRD bytes */
+#define NVME_CAP_DSTRD(cap) (((cap) >> 32) & 0xf)
+#define NVME_CAP_NSSRS (1ull << 36)
 #define NVME_CAP_CSS_NVM (1ull << 37)
 #define NVME_CAP_CSS_CSI (1ull << 43)
+#define NVME_CAP_MPSMIN_SHIFT 48 /* memory page size 2 ^ (12 + MPSMIN) */
+#define NVME_CAP_MPSMIN(cap) (((cap) >> 48) & 0xf)
+#define NVME_CAP_MPSMAX_SHIFT 52
+#define NVME_CAP_MPSMAX(cap) (((cap) >> 52) & 0xf)
+
+/* PCIe: Admin Queue Attributes (0's based sizes) and the doorbells (NVMe PCIe 1.0c 3.1) */
+#define NVME_AQA_ASQS_MASK 0xfffu
+#define NVME_AQA_ACQS_SHIFT 16
+#define NVME_REG_DBS 0x1000	   /* SQ y tail at 0x1000 + 2y * stride, CQ y head one stride on */
+#define NVME_NSSR_RESET 0x4e564d65 /* "NVMe" */
+
+/*
+ * Create I/O Completion/Submission Queue (NVMe Base 2.0c 5.4, 5.5): PRP1 is the queue's
+ * base; CDW10 QSIZE (0's based) << 16 | QID; CDW11 of Create CQ IV << 16 | IEN | PC, of
+ * Create SQ CQID << 16 | QPRIO << 1 | PC. Delete (5.6, 5.7): CDW10 QID.
+ */
+#define NVME_QUEUE_PHYS_CONTIG (1u << 0)
+#define NVME_CQ_IRQ_ENABLED (1u << 1)
+#define NVME_CREATE_QSIZE(cdw10) ((uint16_t)((cdw10) >> 16))
+#define NVME_CREATE_QID(cdw10) ((uint16_t)((cdw10)&0xffff))
+#define NVME_CREATE_CQ_IV(cdw11) ((uint16_t)((cdw11) >> 16))
+#define NVME_CREATE_SQ_CQID(cdw11) ((uint16_t)((cdw11) >> 16))
 
 #define NVME_CC_ENABLE (1u << 0)
 #define NVME_CC_CSS_SHIFT 4
@@ -359,6 +395,8 @@ enum {
 #define NVME_CSTS_SHST_OCCUR (1u << 2)
 #define NVME_CSTS_SHST_CMPLT (2u << 2)
 #define NVME_CSTS_SHST_MASK (3u << 2)
+#define NVME_CSTS_NSSRO (1u << 4)
+#define NVME_CSTS_PP (1u << 5)
 
 #define NVME_VS(major, minor, ter) (((uint32_t)(major) << 16) | ((minor) << 8) | (ter))
 
@@ -783,6 +821,11 @@ enum {
 	NVMF_TRTYPE_FC = 2,
 	NVMF_TRTYPE_TCP = 3,
 	NVMF_TRTYPE_LOOP = 254,
+	/*
+	 * Not a fabrics transport: our ports that export a PCIe controller over vfio-user.
+	 * Never in a discovery log entry (the value is ours, outside the spec's list).
+	 */
+	NVMF_TRTYPE_VFIO_USER = 253,
 };
 enum {
 	NVMF_ADRFAM_IPV4 = 1,
