@@ -102,16 +102,52 @@ struct nvmf_tgt_ns_params {
 	bool enable;
 };
 
+/* struct nvmf_tgt_vfio_user_params.accept_kato */
+enum {
+	NVMF_TGT_VFU_KATO_DEFAULT = 0, /* accepted iff kas != 0 */
+	NVMF_TGT_VFU_KATO_ACCEPT = 1,
+	NVMF_TGT_VFU_KATO_REFUSE = 2,
+};
+
+#define NVMF_TGT_VFU_MAX_QUEUE_SIZE 4096 /* entries: CAP.MQES + 1 at most */
+
+/**
+ * struct nvmf_tgt_vfio_user_params - the PCIe controller a vfio-user port exports, for
+ * driver testing (all zero: a plain PCIe NVMe device without keep-alive)
+ * @kas: Identify Controller KAS, 100 ms units (NVMe Base 2.0c 5.17.2.1); 0 (the default, as
+ *	on real PCIe devices): the Keep Alive command is not supported (Invalid Opcode)
+ * @accept_kato: NVMF_TGT_VFU_KATO_*: whether Set Features Keep Alive Timer (5.27.1.12) is
+ *	accepted; with a KATO set, the keep-alive timer runs as on fabrics and its expiry sets
+ *	CSTS.CFS
+ * @max_io_queues: I/O queue pairs granted by Set Features Number of Queues, 1..128; 0: the
+ *	target's nvmf_tgt_opts.max_io_queues
+ * @max_queue_size: entries per I/O queue (CAP.MQES + 1), 2..NVMF_TGT_VFU_MAX_QUEUE_SIZE; 0:
+ *	the target's nvmf_tgt_opts.io_queue_depth
+ */
+struct nvmf_tgt_vfio_user_params {
+	uint16_t kas;
+	uint8_t accept_kato;
+	uint16_t max_io_queues;
+	uint16_t max_queue_size;
+};
+
 /**
  * struct nvmf_tgt_port_params - one listener (NVMe Base 2.0c 5.16.1.23 discovery fields)
  * @portid: port ID as reported in the discovery log
- * @trtype: NVMF_TRTYPE_TCP, or NVMF_TRTYPE_LOOP for the in-process loop transport (hosts
- *	of this process reach it through nvmf_host_opts.loop_tgt)
- * @adrfam: NVMF_ADRFAM_IPV4 or NVMF_ADRFAM_IPV6 for TCP; anything for loop
+ * @trtype: NVMF_TRTYPE_TCP, NVMF_TRTYPE_LOOP for the in-process loop transport (hosts
+ *	of this process reach it through nvmf_host_opts.loop_tgt), or NVMF_TRTYPE_VFIO_USER:
+ *	one PCIe NVMe controller of the port's first subsystem, served to one vfio-user
+ *	client at a time (QEMU's vfio-user-pci) on the UNIX socket @traddr; never listed in
+ *	discovery logs
+ * @adrfam: NVMF_ADRFAM_IPV4 or NVMF_ADRFAM_IPV6 for TCP; anything for loop and vfio-user
  *	(NVMF_ADRFAM_LOOP is the natural value), reported as given
- * @traddr: address to listen on (TCP); for loop optional (NULL: ""), only reported
- * @trsvcid: TCP port, as a decimal string; for loop optional (NULL: ""), only reported
+ * @traddr: address to listen on (TCP); the socket path (vfio-user, at most 107 bytes; a
+ *	stale socket there is replaced, any other file is an error); for loop optional (NULL:
+ *	""), only reported
+ * @trsvcid: TCP port, as a decimal string; for loop and vfio-user optional (NULL: ""), only
+ *	reported
  * @treq: transport requirements (NVMF_TREQ_*)
+ * @vfio_user: vfio-user ports only: the exported controller's options
  */
 struct nvmf_tgt_port_params {
 	uint16_t portid;
@@ -120,6 +156,7 @@ struct nvmf_tgt_port_params {
 	const char *traddr;
 	const char *trsvcid;
 	uint8_t treq;
+	struct nvmf_tgt_vfio_user_params vfio_user;
 };
 
 /**

@@ -53,6 +53,8 @@
 #define HOST_BEHAVIOR_LEN 512
 #define HOST_ID_LEN 16
 #define SUPPORTED_LOG_LEN 1024
+/* Identify Controller SGLS bit 16: SGL Bit Bucket descriptors supported */
+#define ID_SGLS_BIT_BUCKET (1u << 16)
 
 static_assert((NVMF_TGT_ERR_LOG_ENTRIES & (NVMF_TGT_ERR_LOG_ENTRIES - 1)) == 0,
 	      "error log ring indexing needs a power of two");
@@ -189,9 +191,10 @@ static struct nvmf_tgt_ns *next_active_ns(const struct nvmf_tgt_subsys *subsys, 
 	return NULL;
 }
 
-static uint16_t max_io_queues(const struct nvmf_tgt *tgt)
+static uint16_t max_io_queues(const struct nvmf_tgt_ctrl *ctrl)
 {
-	uint16_t n = tgt->opts.max_io_queues;
+	uint16_t n =
+		ctrl->max_io_queues ? ctrl->max_io_queues : ctrl->subsys->tgt->opts.max_io_queues;
 
 	if (!n || n > NVMF_TGT_MAX_IO_QUEUES)
 		n = NVMF_TGT_MAX_IO_QUEUES;
@@ -276,6 +279,18 @@ static void identify_ctrl(struct nvmf_tgt_req *req)
 	id->icdoff = 0;
 	id->fcatt = 0; /* dynamic controller model */
 	id->msdbd = 1;
+	if (req->sq->pcie) {
+		/*
+		 * A PCIe function: no fabrics fields (NVMe Base 2.0c 5.17.2.1, reserved for
+		 * NVMe over PCIe); SGLs in host memory (Data Block, Segment, Last Segment, Bit
+		 * Bucket) without alignment rules; keep-alive as the port says.
+		 */
+		id->sgls = NVME_SGLS_SUPPORTED | ID_SGLS_BIT_BUCKET;
+		id->ioccsz = 0;
+		id->iorcsz = 0;
+		id->msdbd = 0;
+		id->kas = ctrl->kas;
+	}
 	/* no real power states: the same made-up PS0 as nvmet and QEMU */
 	id->psd[0].max_power = 0x9c4;
 	id->psd[0].entry_lat = 0x10;
@@ -572,7 +587,20 @@ static uint16_t log_effects(struct nvmf_tgt_req *req, struct log_win *w)
 	/* every namespace uses the NVM Command Set; the Linux host only asks for that */
 	if (csi != NVME_CSI_NVM)
 		return fail(req, LOC_CSI_LOG, NVME_SC_INVALID_FIELD | NVME_STATUS_DNR);
-	log_put(w, admin_effects, sizeof(admin_effects));
+	if (req->sq->pcie) {
+		uint32_t pcie_admin[256];
+
+		memcpy(pcie_admin, admin_effects, sizeof(pcie_admin));
+		pcie_admin[nvme_admin_delete_sq] = NVME_CMD_EFFECTS_CSUPP;
+		pcie_admin[nvme_admin_create_sq] = NVME_CMD_EFFECTS_CSUPP;
+		pcie_admin[nvme_admin_delete_cq] = NVME_CMD_EFFECTS_CSUPP;
+		pcie_admin[nvme_admin_create_cq] = NVME_CMD_EFFECTS_CSUPP;
+		if (!req->sq->ctrl->kas)
+			pcie_admin[nvme_admin_keep_alive] = 0;
+		log_put(w, pcie_admin, sizeof(pcie_admin));
+	} else {
+		log_put(w, admin_effects, sizeof(admin_effects));
+	}
 	log_put(w, io_effects, sizeof(io_effects));
 	log_skip(w, sizeof(struct nvme_effects_log) - sizeof(admin_effects) - sizeof(io_effects));
 	return NVME_SC_SUCCESS;
@@ -699,6 +727,8 @@ static bool feature_supported(const struct nvmf_tgt_ctrl *ctrl, uint8_t fid)
 {
 	switch (fid) {
 	case NVME_FEAT_KATO:
+		/* fabrics: always; a PCIe controller: as its port says */
+		return !ctrl->pcie || ctrl->accept_kato;
 	case NVME_FEAT_ASYNC_EVENT:
 		return true;
 	case NVME_FEAT_ARBITRATION:
@@ -760,8 +790,8 @@ static uint16_t set_num_queues(struct nvmf_tgt_req *req)
 		return fail(req, LOC_CDW11, NVME_SC_INVALID_FIELD | NVME_STATUS_DNR);
 	/* fabrics queues are SQ/CQ pairs: grant the larger request, within the limits */
 	n = (nsqr > ncqr ? nsqr : ncqr) + 1;
-	if (n > max_io_queues(ctrl->subsys->tgt))
-		n = max_io_queues(ctrl->subsys->tgt);
+	if (n > max_io_queues(ctrl))
+		n = max_io_queues(ctrl);
 	/* under the lock: I/O queue Connects on other reactors read it */
 	pthread_mutex_lock(&ctrl->lock);
 	ctrl->nr_io_queues = (uint16_t)n;
@@ -886,7 +916,7 @@ static uint32_t feature_value(struct nvmf_tgt_ctrl *ctrl, uint8_t fid, uint32_t 
 	switch (fid) {
 	case NVME_FEAT_NUM_QUEUES:
 		n = dflt ? 0 : ctrl->nr_io_queues;
-		return num_queues_dw0(n ? n : max_io_queues(ctrl->subsys->tgt));
+		return num_queues_dw0(n ? n : max_io_queues(ctrl));
 	case NVME_FEAT_ASYNC_EVENT:
 		return dflt ? 0 : atomic_load_explicit(&ctrl->aen_enabled, memory_order_relaxed);
 	case NVME_FEAT_KATO:
@@ -1200,10 +1230,34 @@ static void execute_async_event(struct nvmf_tgt_req *req)
  * Return: NVME_SC_SUCCESS with req->execute set, or Invalid Opcode (DNR) with
  * req->error_loc set.
  */
+static void execute_queue_admin(struct nvmf_tgt_req *req)
+{
+	req->sq->ops->queue_admin(req);
+}
+
 uint16_t nvmf_tgt_parse_admin_cmd(struct nvmf_tgt_req *req)
 {
 	uint8_t opcode = req->cmd.opcode;
 
+	if (req->sq->pcie) {
+		/* NVMe Base 2.0c 5.4-5.7: I/O queues of a PCIe controller are made by commands */
+		switch (opcode) {
+		case nvme_admin_create_sq:
+		case nvme_admin_create_cq:
+		case nvme_admin_delete_sq:
+		case nvme_admin_delete_cq:
+			req->execute = execute_queue_admin;
+			return NVME_SC_SUCCESS;
+		case nvme_admin_keep_alive:
+			/* KAS 0: a device without keep-alive, as most PCIe devices are */
+			if (!req->sq->ctrl->kas)
+				return fail(req, LOC_OPCODE,
+					    NVME_SC_INVALID_OPCODE | NVME_STATUS_DNR);
+			break;
+		default:
+			break;
+		}
+	}
 	if (!(admin_effects[opcode] & NVME_CMD_EFFECTS_CSUPP))
 		return fail(req, LOC_OPCODE, NVME_SC_INVALID_OPCODE | NVME_STATUS_DNR);
 

@@ -415,6 +415,19 @@ int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p
 		/* nothing to listen on: the address, if any, is only shown in discovery logs */
 		ops = &nvmf_tgt_loop_ops;
 		break;
+	case NVMF_TRTYPE_VFIO_USER: {
+		const struct nvmf_tgt_vfio_user_params *v = &p->vfio_user;
+
+		/* a UNIX socket path: sun_path holds 107 bytes and the NUL */
+		if (!p->traddr || !*p->traddr || strlen(p->traddr) > 107)
+			return -EINVAL;
+		if (v->accept_kato > NVMF_TGT_VFU_KATO_REFUSE ||
+		    v->max_io_queues > NVMF_TGT_MAX_IO_QUEUES || v->max_queue_size == 1 ||
+		    v->max_queue_size > NVMF_TGT_VFU_MAX_QUEUE_SIZE)
+			return -EINVAL;
+		ops = &nvmf_tgt_vfio_user_ops;
+		break;
+	}
 	default:
 		return -EPROTONOSUPPORT;
 	}
@@ -435,6 +448,8 @@ int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p
 	snprintf(port->traddr, sizeof(port->traddr), "%s", p->traddr ? p->traddr : "");
 	snprintf(port->trsvcid, sizeof(port->trsvcid), "%s", p->trsvcid ? p->trsvcid : "");
 	port->ops = ops;
+	if (p->trtype == NVMF_TRTYPE_VFIO_USER)
+		port->vfu = p->vfio_user;
 	for (unsigned int i = 0; i <= NVMF_TGT_MAX_ANA_GROUPS; i++)
 		atomic_init(&port->ana_state[i], NVME_ANA_OPTIMIZED);
 	atomic_init(&port->ana_chgcnt, 1);
@@ -598,6 +613,9 @@ int nvmf_tgt_start(struct nvmf_tgt *tgt)
 		}
 		if (port->trtype == NVMF_TRTYPE_LOOP)
 			nvmf_notice("port %u: loop, open to hosts in this process", port->portid);
+		else if (port->trtype == NVMF_TRTYPE_VFIO_USER)
+			nvmf_notice("port %u: vfio-user, listening on %s", port->portid,
+				    port->traddr);
 		else
 			nvmf_notice("port %u: listening on %s %s:%s", port->portid, port->ops->name,
 				    port->traddr, port->trsvcid);
@@ -636,6 +654,7 @@ void nvmf_tgt_stop(struct nvmf_tgt *tgt)
 		fail_all_ctrls(tgt->subsys[i]);
 	nvmf_tgt_tcp_ops.stop(tgt);
 	nvmf_tgt_loop_ops.stop(tgt);
+	nvmf_tgt_vfio_user_ops.stop(tgt);
 	/* every queue drains its in-flight backend I/O before it goes: wait for that */
 	deadline = nvmf_now_ns() + 30ull * 1000000000ull;
 	while (atomic_load(&tgt->nr_sqs) > 0 && nvmf_now_ns() < deadline) {
@@ -752,13 +771,46 @@ uint16_t nvmf_tgt_errno_to_status(int err)
 	}
 }
 
+uint16_t nvmf_tgt_req_set_data_len(struct nvmf_tgt_req *req, uint32_t len)
+{
+	if (len > req->buf_len) {
+		req->error_loc = offsetof(struct nvme_sqe, dptr);
+		return NVME_SC_INVALID_FIELD | NVME_STATUS_DNR;
+	}
+	req->data_len = len;
+	if (len && req->data_dir == NVMF_DATA_H2C)
+		return req->sq->ops->data_in(req);
+	return NVME_SC_SUCCESS;
+}
+
 bool nvmf_tgt_check_transfer_len(struct nvmf_tgt_req *req, uint32_t len)
 {
+	if (req->sq->pcie) {
+		uint16_t status = nvmf_tgt_req_set_data_len(req, len);
+
+		if (!status)
+			return true;
+		nvmf_tgt_req_complete(req, status);
+		return false;
+	}
 	if (req->data_len == len)
 		return true;
 	req->error_loc = offsetof(struct nvme_sqe, dptr) + offsetof(struct nvme_sgl_desc, length);
 	nvmf_tgt_req_complete(req, NVME_SC_SGL_INVALID_DATA | NVME_STATUS_DNR);
 	return false;
+}
+
+/* data direction is in the two low opcode bits (NVMe Base 2.0c Figure 28) */
+static uint8_t opcode_data_dir(uint8_t opc)
+{
+	switch (opc & 3) {
+	case 1:
+		return NVMF_DATA_H2C;
+	case 2:
+		return NVMF_DATA_C2H;
+	default:
+		return NVMF_DATA_NONE;
+	}
 }
 
 static uint16_t parse_sgl(struct nvmf_tgt_req *req)
@@ -769,18 +821,7 @@ static uint16_t parse_sgl(struct nvmf_tgt_req *req)
 
 	if (opc == nvme_fabrics_command)
 		opc = ((const struct nvmf_common_cmd *)&req->cmd)->fctype;
-	/* data direction is in the two low opcode bits (NVMe Base 2.0c Figure 28) */
-	switch (opc & 3) {
-	case 1:
-		req->data_dir = NVMF_DATA_H2C;
-		break;
-	case 2:
-		req->data_dir = NVMF_DATA_C2H;
-		break;
-	default:
-		req->data_dir = NVMF_DATA_NONE;
-		break;
-	}
+	req->data_dir = opcode_data_dir(opc);
 	if (!len) {
 		req->data_dir = NVMF_DATA_NONE;
 		return NVME_SC_SUCCESS;
@@ -839,18 +880,36 @@ uint16_t nvmf_tgt_req_init(struct nvmf_tgt_req *req)
 		req->error_loc = offsetof(struct nvme_sqe, flags);
 		return NVME_SC_INVALID_FIELD | NVME_STATUS_DNR;
 	}
-	/* fabrics carry data in SGLs only: PSDT must be 01b or 10b? nvmet and the Linux host
-	 * use 01b (SGL, contiguous metadata); accept exactly that */
-	if ((req->cmd.flags & NVME_CMD_PSDT_MASK) != NVME_CMD_PSDT_SGL_MPTR_CONTIG) {
-		req->error_loc = offsetof(struct nvme_sqe, flags);
-		return NVME_SC_INVALID_FIELD | NVME_STATUS_DNR;
-	}
-	status = parse_sgl(req);
-	if (status)
-		return status;
+	if (sq->pcie) {
+		/*
+		 * PCIe: PRPs (00b) or an SGL with a contiguous metadata buffer (01b), in host
+		 * memory; the length comes from the command fields, later. No fabrics commands
+		 * (NVMe Base 2.0c 6: they exist on fabrics only).
+		 */
+		uint8_t psdt = req->cmd.flags & NVME_CMD_PSDT_MASK;
 
-	if (req->cmd.opcode == nvme_fabrics_command)
-		return nvmf_tgt_parse_fabrics_cmd(req);
+		if (psdt != NVME_CMD_PSDT_PRP && psdt != NVME_CMD_PSDT_SGL_MPTR_CONTIG) {
+			req->error_loc = offsetof(struct nvme_sqe, flags);
+			return NVME_SC_INVALID_FIELD | NVME_STATUS_DNR;
+		}
+		if (req->cmd.opcode == nvme_fabrics_command) {
+			req->error_loc = offsetof(struct nvme_sqe, opcode);
+			return NVME_SC_INVALID_OPCODE | NVME_STATUS_DNR;
+		}
+		req->data_dir = opcode_data_dir(req->cmd.opcode);
+	} else {
+		/* fabrics carry data in SGLs only: PSDT must be 01b or 10b? nvmet and the
+		 * Linux host use 01b (SGL, contiguous metadata); accept exactly that */
+		if ((req->cmd.flags & NVME_CMD_PSDT_MASK) != NVME_CMD_PSDT_SGL_MPTR_CONTIG) {
+			req->error_loc = offsetof(struct nvme_sqe, flags);
+			return NVME_SC_INVALID_FIELD | NVME_STATUS_DNR;
+		}
+		status = parse_sgl(req);
+		if (status)
+			return status;
+		if (req->cmd.opcode == nvme_fabrics_command)
+			return nvmf_tgt_parse_fabrics_cmd(req);
+	}
 	if (!ctrl) {
 		/* the first command on a queue must be Connect (NVMe Base 2.0c 6.3) */
 		req->error_loc = offsetof(struct nvme_sqe, opcode);

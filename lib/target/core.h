@@ -62,6 +62,11 @@ struct nvmf_tgt_sq;
  * @disconnect_sq: tear the queue's connection down (called on the SQ's reactor). The transport
  *	must wait until every slot handed to the core came back through @queue_response, then
  *	call nvmf_tgt_sq_destroy(). Never completes a request itself.
+ * @data_in: PCIe queues only (sq->pcie): copy the command's req->data_len bytes of
+ *	host-to-controller data, described by its PRPs or SGL, into req->buf, synchronously.
+ *	Returns NVMe status (Data Transfer Error, PRP Offset Invalid, SGL errors).
+ * @queue_admin: PCIe queues only: execute Create/Delete I/O SQ/CQ (NVMe Base 2.0c 5.4-5.7),
+ *	completing @req through nvmf_tgt_req_complete() (possibly later).
  */
 struct nvmf_tgt_transport_ops {
 	const char *name;
@@ -71,9 +76,18 @@ struct nvmf_tgt_transport_ops {
 	void (*queue_response)(struct nvmf_tgt_req *req);
 	void (*disconnect_sq)(struct nvmf_tgt_sq *sq);
 	void (*stop)(struct nvmf_tgt *tgt);
+	uint16_t (*data_in)(struct nvmf_tgt_req *req);
+	void (*queue_admin)(struct nvmf_tgt_req *req);
 };
 
 extern const struct nvmf_tgt_transport_ops nvmf_tgt_tcp_ops;
+
+/**
+ * nvmf_tgt_vfio_user_ops - vfio-user ports (transport-vfio-user.c): each exports one PCIe NVMe
+ * controller (pcie.c) to one client at a time on a UNIX socket (QEMU docs/interop/
+ * vfio-user.rst). Its queues are sq->pcie queues: no Connect, PRPs/SGLs in host memory.
+ */
+extern const struct nvmf_tgt_transport_ops nvmf_tgt_vfio_user_ops;
 
 /**
  * nvmf_tgt_tcp_adopt_fd() - serve an already connected stream socket as an NVMe/TCP queue
@@ -88,6 +102,19 @@ extern const struct nvmf_tgt_transport_ops nvmf_tgt_tcp_ops;
  */
 int nvmf_tgt_tcp_adopt_fd(struct nvmf_tgt *tgt, struct nvmf_tgt_port *port, int fd,
 			  const char *peer);
+
+/**
+ * nvmf_tgt_vfio_user_adopt_fd() - serve an already connected UNIX stream socket as a client
+ * of the vfio-user port @port, as if it had connected to the port's socket (tests and
+ * fuzzing use a socketpair). The fd must be non-blocking; the port owns it from now on and
+ * closes it when the client ends (or at once if the port already has a live client).
+ * @tgt: started target
+ * @port: a started vfio-user port of @tgt
+ * @fd: connected UNIX stream socket (descriptors may come with its messages)
+ *
+ * Return: 0, -ENOTCONN if @port is not a listening vfio-user port, -ENOMEM.
+ */
+int nvmf_tgt_vfio_user_adopt_fd(struct nvmf_tgt *tgt, struct nvmf_tgt_port *port, int fd);
 
 /**
  * nvmf_tgt_loop_ops - the in-process loop transport (NVMF_TRTYPE_LOOP, as Linux nvme-loop)
@@ -264,7 +291,8 @@ struct nvmf_tgt_port {
 	_Atomic uint8_t ana_state[NVMF_TGT_MAX_ANA_GROUPS + 1]; /* by ANA group ID */
 	_Atomic uint64_t ana_chgcnt;
 	const struct nvmf_tgt_transport_ops *ops;
-	void *priv; /* transport's listener */
+	void *priv;			      /* transport's listener */
+	struct nvmf_tgt_vfio_user_params vfu; /* vfio-user ports: the controller's options */
 };
 
 struct nvmf_tgt {
@@ -331,6 +359,10 @@ struct nvmf_tgt_ctrl {
 	struct nvmf_tgt_sq *sqs[NVMF_TGT_MAX_IO_QUEUES + 1]; /* by QID */
 	uint16_t nr_io_queues; /* granted by Set Features Number of Queues */
 	uint16_t io_queue_depth;
+	uint16_t max_io_queues; /* grantable I/O queues; 0: tgt->opts.max_io_queues */
+	uint16_t kas;		/* Identify KAS (100 ms units) */
+	bool accept_kato;	/* Set Features Keep Alive Timer is supported */
+	bool pcie;		/* a PCIe controller (pcie.c): no Connect, made at CC.EN */
 
 	/* keep-alive (NVMe Base 2.0c 3.9.4), admin reactor only but for ka_activity */
 	_Atomic uint32_t kato_ms; /* read by nvmf_tgt_ctrl_list() */
@@ -375,6 +407,12 @@ struct nvmf_tgt_sq {
 	uint16_t size; /* entries (Connect SQSIZE + 1) */
 	uint16_t sqhd;
 	bool sqhd_disabled;
+	/*
+	 * A PCIe queue (vfio-user): no fabrics commands, PRPs or SGLs in host memory fetched by
+	 * ops->data_in once the command's transfer length is known, Create/Delete I/O queue
+	 * commands through ops->queue_admin.
+	 */
+	bool pcie;
 	uint32_t icd_max; /* in-capsule data bytes this queue accepts */
 	/* I/O commands in flight per namespace epoch half (single writer: this reactor) */
 	_Atomic uint32_t ns_refs[2];
@@ -539,9 +577,23 @@ uint16_t nvmf_tgt_errno_to_status(int err);
  * @req: request
  * @len: bytes the command transfers
  *
+ * On a PCIe queue the PRPs/SGL carry no length of their own: @len becomes req->data_len
+ * and host-to-controller data is fetched (nvmf_tgt_req_set_data_len()).
+ *
  * Return: true if it does; otherwise the request has been completed with SGL Invalid Data.
  */
 bool nvmf_tgt_check_transfer_len(struct nvmf_tgt_req *req, uint32_t len);
+
+/**
+ * nvmf_tgt_req_set_data_len() - PCIe queues: the command transfers @len bytes; for
+ * host-to-controller data, fetch them into req->buf now (ops->data_in)
+ * @req: request on a queue with sq->pcie set, from its parse function or handler
+ * @len: bytes the command's fields say it transfers
+ *
+ * Return: NVMe status: success, Invalid Field if @len exceeds the slot buffer, or the
+ * transfer's error (Data Transfer Error, PRP Offset Invalid, SGL errors).
+ */
+uint16_t nvmf_tgt_req_set_data_len(struct nvmf_tgt_req *req, uint32_t len);
 
 /** nvmf_tgt_sq_init() - prepare an SQ embedded in a transport queue (not connected yet) */
 void nvmf_tgt_sq_init(struct nvmf_tgt_sq *sq, struct nvmf_tgt *tgt, struct nvmf_tgt_port *port,

@@ -124,6 +124,9 @@ static uint64_t for_listed_ports(const struct nvmf_tgt_port *port, const char *h
 
 		if (p->trtype == NVMF_TRTYPE_LOOP && port->trtype != NVMF_TRTYPE_LOOP)
 			continue;
+		/* a PCIe function over vfio-user is no fabrics address (spec.h) */
+		if (p->trtype == NVMF_TRTYPE_VFIO_USER)
+			continue;
 		n += port_entries(p, hostnqn, local, w);
 	}
 	return n;

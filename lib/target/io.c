@@ -231,6 +231,9 @@ static uint16_t parse_rw(struct nvmf_tgt_req *req)
 		req->error_loc = CDW12_OFF;
 		return NVME_SC_INVALID_FIELD | NVME_STATUS_DNR;
 	}
+	/* PCIe: the PRPs/SGL describe NLB blocks by definition; fetch write data now */
+	if (req->sq->pcie)
+		return nvmf_tgt_req_set_data_len(req, (uint32_t)len);
 	/* the SGL must describe exactly NLB blocks (nvmet_check_transfer_len) */
 	if (req->data_len != len) {
 		req->error_loc =
@@ -286,8 +289,12 @@ uint16_t nvmf_tgt_parse_io_cmd(struct nvmf_tgt_req *req)
 		req->execute = execute_write_zeroes;
 		break;
 	case nvme_cmd_dsm:
+		if (req->sq->pcie)
+			status = nvmf_tgt_req_set_data_len(
+				req, ((c->cdw10 & 0xff) + 1) * sizeof(struct nvme_dsm_range));
 		/* the ranges may be followed by slack, as nvmet allows (data_len_lte) */
-		if (req->data_len < ((c->cdw10 & 0xff) + 1) * sizeof(struct nvme_dsm_range)) {
+		if (!status &&
+		    req->data_len < ((c->cdw10 & 0xff) + 1) * sizeof(struct nvme_dsm_range)) {
 			req->error_loc = offsetof(struct nvme_sqe, dptr) +
 					 offsetof(struct nvme_sgl_desc, length);
 			status = NVME_SC_SGL_INVALID_DATA | NVME_STATUS_DNR;

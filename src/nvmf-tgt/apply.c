@@ -111,6 +111,7 @@ static int apply_port(struct nvmf_tgt *tgt, const struct nvmf_cfg_port *c, size_
 		.traddr = c->addr.traddr,
 		.trsvcid = c->addr.trsvcid,
 		.treq = c->addr.treq,
+		.vfio_user = c->vfio_user,
 	};
 	struct nvmf_tgt_port *port;
 	int ret;

@@ -30,6 +30,7 @@ static const struct cfg_name_map trtype_names[] = {
 	{ "fc", NVMF_CFG_TRTYPE_FC },
 	{ "tcp", NVMF_CFG_TRTYPE_TCP },
 	{ "loop", NVMF_CFG_TRTYPE_LOOP },
+	{ "vfio-user", NVMF_CFG_TRTYPE_VFIO_USER },
 	{ NULL, 0 },
 };
 
@@ -798,7 +799,8 @@ static int parse_addr(struct cfg_ctx *ctx, struct json_object *obj, struct nvmf_
 		      bool referral)
 {
 	/* A referral only points elsewhere, so any transport nvmet knows may be named. */
-	const char *supported = referral ? "rdma, fc, tcp, loop" : "supported: tcp, loop";
+	const char *supported =
+		referral ? "rdma, fc, tcp, loop" : "supported: tcp, loop, vfio-user";
 	const struct cfg_name_map *m;
 	const char *s = NULL;
 	bool ip;
@@ -811,7 +813,9 @@ static int parse_addr(struct cfg_ctx *ctx, struct json_object *obj, struct nvmf_
 	if (!m)
 		return cfg_err_key(ctx, "trtype", -EINVAL, "unknown transport \"%.*s\" (%s)",
 				   CFG_VALUE_QUOTE_MAX, s, supported);
-	if (!referral && m->value != NVMF_CFG_TRTYPE_TCP && m->value != NVMF_CFG_TRTYPE_LOOP)
+	if (referral ? m->value == NVMF_CFG_TRTYPE_VFIO_USER
+		     : m->value != NVMF_CFG_TRTYPE_TCP && m->value != NVMF_CFG_TRTYPE_LOOP &&
+			       m->value != NVMF_CFG_TRTYPE_VFIO_USER)
 		return cfg_err_key(ctx, "trtype", -EOPNOTSUPP,
 				   "transport \"%s\" is not supported (%s)", m->name, supported);
 	addr->trtype = m->value;
@@ -832,6 +836,8 @@ static int parse_addr(struct cfg_ctx *ctx, struct json_object *obj, struct nvmf_
 		return cfg_err_key(ctx, "adrfam", -EINVAL, "missing (ipv4 or ipv6 for tcp)");
 	} else if (addr->trtype == NVMF_CFG_TRTYPE_LOOP) {
 		addr->adrfam = NVMF_CFG_ADRFAM_LOOP;
+	} else if (addr->trtype == NVMF_CFG_TRTYPE_VFIO_USER) {
+		addr->adrfam = NVMF_CFG_ADRFAM_PCI;
 	}
 	ip = addr->adrfam == NVMF_CFG_ADRFAM_IPV4 || addr->adrfam == NVMF_CFG_ADRFAM_IPV6;
 	if (addr->trtype == NVMF_CFG_TRTYPE_TCP && !ip)
@@ -857,6 +863,11 @@ static int parse_addr(struct cfg_ctx *ctx, struct json_object *obj, struct nvmf_
 		if (ret)
 			return ret;
 	}
+	if (addr->trtype == NVMF_CFG_TRTYPE_VFIO_USER &&
+	    (!addr->traddr[0] || strlen(addr->traddr) > 107))
+		return cfg_err_key(ctx, "traddr", -EINVAL,
+				   "%s (the UNIX socket path, at most 107 bytes)",
+				   addr->traddr[0] ? "too long" : "missing");
 	if (ip && !parse_ip(addr->traddr, addr->adrfam))
 		return cfg_err_key(ctx, "traddr", -EINVAL, "\"%.*s\" is not a numeric %s address",
 				   CFG_VALUE_QUOTE_MAX, addr->traddr,
@@ -1019,6 +1030,48 @@ static int parse_port_param(struct cfg_ctx *ctx, struct json_object *param, stru
 	return ret < 0 ? ret : check_nvmf_keys(ctx, param, NULL, NULL);
 }
 
+/* "vfio_user": the exported PCIe controller's options (struct nvmf_tgt_vfio_user_params) */
+static int parse_port_vfio_user(struct cfg_ctx *ctx, struct json_object *o, struct nvmf_cfg_port *p)
+{
+	static const char *const keys[] = { "kas", "accept_kato", "max_io_queues", "max_queue_size",
+					    NULL };
+	struct json_object_iterator it = json_object_iter_begin(o);
+	struct json_object_iterator end = json_object_iter_end(o);
+	struct nvmf_tgt_vfio_user_params *v = &p->vfio_user;
+	int64_t n = 0;
+	bool b = false;
+	int ret;
+
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *key = json_object_iter_peek_name(&it);
+
+		if (!in_list(keys, key))
+			return cfg_err_key(ctx, key, -EINVAL,
+					   "unknown key (kas, accept_kato, max_io_queues, "
+					   "max_queue_size)");
+	}
+	ret = cfg_get_int(ctx, o, "kas", false, 0, UINT16_MAX, &n);
+	if (ret < 0)
+		return ret;
+	v->kas = (uint16_t)n;
+	ret = cfg_get_bool(ctx, o, "accept_kato", &b);
+	if (ret < 0)
+		return ret;
+	if (ret > 0)
+		v->accept_kato = b ? NVMF_TGT_VFU_KATO_ACCEPT : NVMF_TGT_VFU_KATO_REFUSE;
+	n = 0;
+	ret = cfg_get_int(ctx, o, "max_io_queues", false, 1, NVMF_TGT_MAX_IO_QUEUES_CFG, &n);
+	if (ret < 0)
+		return ret;
+	v->max_io_queues = (uint16_t)n;
+	n = 0;
+	ret = cfg_get_int(ctx, o, "max_queue_size", false, 2, NVMF_TGT_VFU_MAX_QUEUE_SIZE, &n);
+	if (ret < 0)
+		return ret;
+	v->max_queue_size = (uint16_t)n;
+	return 0;
+}
+
 static int parse_port(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, void *arg)
 {
 	struct nvmf_cfg *cfg = arg;
@@ -1049,6 +1102,24 @@ static int parse_port(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, 
 	cfg_path_pop(ctx, old);
 	if (ret)
 		return ret;
+	for (i = 0; i < idx && p->addr.trtype == NVMF_CFG_TRTYPE_VFIO_USER; i++) {
+		const struct nvmf_cfg_addr *o = &cfg->ports[i].addr;
+
+		if (o->trtype == p->addr.trtype && !strcmp(o->traddr, p->addr.traddr))
+			return cfg_err_key(ctx, "addr", -EINVAL, "same socket as ports[%zu]", i);
+	}
+	if (p->addr.trtype == NVMF_CFG_TRTYPE_VFIO_USER) {
+		struct json_object *vu = NULL;
+
+		ret = cfg_get_obj(ctx, obj, "vfio_user", false, &vu);
+		if (ret > 0) {
+			old = cfg_path_push(ctx, "vfio_user");
+			ret = parse_port_vfio_user(ctx, vu, p);
+			cfg_path_pop(ctx, old);
+		}
+		if (ret < 0)
+			return ret;
+	}
 	for (i = 0; i < idx && p->addr.trtype == NVMF_CFG_TRTYPE_TCP; i++) {
 		const struct nvmf_cfg_addr *o = &cfg->ports[i].addr;
 

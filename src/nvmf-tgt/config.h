@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nvmf/target.h"
+
 /* NVMe Base 2.0c 4.5 (NVMe Qualified Names): at most 223 bytes, plus our NUL. */
 #define NVMF_CFG_NQN_SIZE 224
 /* Identify Controller SN, MN, FR: space-padded ASCII of 20, 40 and 8 bytes, plus our NUL. */
@@ -60,6 +62,8 @@
 #define NVMF_CFG_TRTYPE_FC 2
 #define NVMF_CFG_TRTYPE_TCP 3
 #define NVMF_CFG_TRTYPE_LOOP 0xfe
+#define NVMF_CFG_TRTYPE_VFIO_USER 0xfd /* ours: a PCIe controller over vfio-user (spec.h) */
+#define NVMF_TGT_MAX_IO_QUEUES_CFG 128 /* as the target's NVMF_TGT_MAX_IO_QUEUES */
 
 /* Discovery Log Page Entry ADRFAM values. */
 #define NVMF_CFG_ADRFAM_PCI 0
@@ -169,7 +173,7 @@ struct nvmf_cfg_subsys {
 
 /**
  * struct nvmf_cfg_addr - a transport address as in a Discovery Log Page Entry
- * @trtype: NVMF_CFG_TRTYPE_*; ports are only tcp or loop, referrals also rdma or fc
+ * @trtype: NVMF_CFG_TRTYPE_*; ports are tcp, loop or vfio-user, referrals also rdma or fc
  * @adrfam: NVMF_CFG_ADRFAM_*; ipv4 or ipv6 for tcp; for loop, %NVMF_CFG_ADRFAM_LOOP
  *	unless the file names another
  * @treq: NVMF_CFG_TREQ_* (default not specified)
@@ -225,6 +229,10 @@ struct nvmf_cfg_ana_group {
  *	(added as optimized if the file does not list it, as nvmet does); a group not
  *	listed here is inaccessible through this port, as in nvmet.
  * @nr_ana_groups: entries in @ana_groups, >= 1
+ * @vfio_user: vfio-user ports: "vfio_user": {"kas": 100 ms units (0..65535, default 0),
+ *	"accept_kato": bool (default: kas != 0), "max_io_queues": 1..128, "max_queue_size":
+ *	entries, 2..4096} (0 / absent: the defaults); accept_kato is stored as
+ *	NVMF_TGT_VFU_KATO_*
  */
 struct nvmf_cfg_port {
 	uint16_t portid;
@@ -238,6 +246,7 @@ struct nvmf_cfg_port {
 	size_t nr_referrals;
 	struct nvmf_cfg_ana_group *ana_groups;
 	size_t nr_ana_groups;
+	struct nvmf_tgt_vfio_user_params vfio_user;
 };
 
 /**

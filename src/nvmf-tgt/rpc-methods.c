@@ -193,7 +193,16 @@ static struct nvmf_tgt_port *p_port(struct rpc_call *c)
 
 static const char *trtype_name(uint8_t t)
 {
-	return t == NVMF_TRTYPE_TCP ? "tcp" : t == NVMF_TRTYPE_LOOP ? "loop" : "unknown";
+	switch (t) {
+	case NVMF_TRTYPE_TCP:
+		return "tcp";
+	case NVMF_TRTYPE_LOOP:
+		return "loop";
+	case NVMF_TRTYPE_VFIO_USER:
+		return "vfio-user";
+	default:
+		return "unknown";
+	}
 }
 
 static const char *adrfam_name(uint8_t a)
@@ -205,6 +214,8 @@ static const char *adrfam_name(uint8_t a)
 		return "ipv6";
 	case NVMF_ADRFAM_LOOP:
 		return "loop";
+	case 0:
+		return "pcie"; /* as nvmet spells address family 0 in configfs */
 	default:
 		return "unknown";
 	}
@@ -379,6 +390,20 @@ static struct json_object *port_json(const struct nvmf_tgt_port *p)
 		json_object_array_add(ana, go);
 	}
 	json_object_object_add(o, "ana_groups", ana);
+	if (p->trtype == NVMF_TRTYPE_VFIO_USER) {
+		struct json_object *vu = json_object_new_object();
+
+		add_int(vu, "kas", p->vfu.kas);
+		if (p->vfu.accept_kato != NVMF_TGT_VFU_KATO_DEFAULT)
+			json_object_object_add(vu, "accept_kato",
+					       json_object_new_boolean(p->vfu.accept_kato ==
+								       NVMF_TGT_VFU_KATO_ACCEPT));
+		if (p->vfu.max_io_queues)
+			add_int(vu, "max_io_queues", p->vfu.max_io_queues);
+		if (p->vfu.max_queue_size)
+			add_int(vu, "max_queue_size", p->vfu.max_queue_size);
+		json_object_object_add(o, "vfio_user", vu);
+	}
 	return o;
 }
 
@@ -674,10 +699,68 @@ static bool m_get_ports(struct rpc_call *c)
 	return true;
 }
 
+/* params.vfio_user of add_port: the exported PCIe controller's options, as in the config */
+static bool p_vfio_user(struct rpc_call *c, struct nvmf_tgt_vfio_user_params *v)
+{
+	static const struct {
+		const char *key;
+		uint64_t min, max;
+	} ints[] = {
+		{ "kas", 0, UINT16_MAX },
+		{ "max_io_queues", 1, NVMF_TGT_MAX_IO_QUEUES },
+		{ "max_queue_size", 2, NVMF_TGT_VFU_MAX_QUEUE_SIZE },
+	};
+	struct json_object *o, *val;
+
+	if (!json_object_object_get_ex(c->params, "vfio_user", &o) ||
+	    json_object_is_type(o, json_type_null))
+		return true;
+	if (!json_object_is_type(o, json_type_object))
+		return rpc_err(c, RPC_INVALID_PARAMS, "params.vfio_user: not an object");
+	json_object_object_foreach(o, key, unused)
+	{
+		(void)unused;
+		if (strcmp(key, "kas") && strcmp(key, "accept_kato") &&
+		    strcmp(key, "max_io_queues") && strcmp(key, "max_queue_size"))
+			return rpc_err(c, RPC_INVALID_PARAMS,
+				       "params.vfio_user.%.40s: unknown key (kas, accept_kato, "
+				       "max_io_queues, max_queue_size)",
+				       key);
+	}
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		int64_t n;
+
+		if (!json_object_object_get_ex(o, ints[i].key, &val))
+			continue;
+		n = json_object_get_int64(val);
+		if (!json_object_is_type(val, json_type_int) || n < (int64_t)ints[i].min ||
+		    (uint64_t)n > ints[i].max)
+			return rpc_err(c, RPC_INVALID_PARAMS,
+				       "params.vfio_user.%s: not an integer in %" PRIu64
+				       "..%" PRIu64,
+				       ints[i].key, ints[i].min, ints[i].max);
+		if (i == 0)
+			v->kas = (uint16_t)n;
+		else if (i == 1)
+			v->max_io_queues = (uint16_t)n;
+		else
+			v->max_queue_size = (uint16_t)n;
+	}
+	if (json_object_object_get_ex(o, "accept_kato", &val)) {
+		if (!json_object_is_type(val, json_type_boolean))
+			return rpc_err(c, RPC_INVALID_PARAMS,
+				       "params.vfio_user.accept_kato: not a boolean");
+		v->accept_kato = json_object_get_boolean(val) ? NVMF_TGT_VFU_KATO_ACCEPT
+							      : NVMF_TGT_VFU_KATO_REFUSE;
+	}
+	return true;
+}
+
 static bool m_add_port(struct rpc_call *c)
 {
-	static const char *const keys[] = { "portid",  "trtype", "adrfam",     "traddr",
-					    "trsvcid", "treq",	 "subsystems", NULL };
+	static const char *const keys[] = { "portid",	  "trtype",    "adrfam",
+					    "traddr",	  "trsvcid",   "treq",
+					    "subsystems", "vfio_user", NULL };
 	struct nvmf_tgt_port_params p = { 0 };
 	const char *trtype = "tcp", *adrfam = "ipv4", *treq = "not specified";
 	struct nvmf_tgt_subsys *subs[64];
@@ -696,9 +779,17 @@ static bool m_add_port(struct rpc_call *c)
 		p.trtype = NVMF_TRTYPE_TCP;
 	else if (!strcmp(trtype, "loop"))
 		p.trtype = NVMF_TRTYPE_LOOP;
+	else if (!strcmp(trtype, "vfio-user"))
+		p.trtype = NVMF_TRTYPE_VFIO_USER;
 	else
-		return rpc_err(c, RPC_INVALID_PARAMS, "params.trtype: \"%.40s\" is not tcp or loop",
-			       trtype);
+		return rpc_err(c, RPC_INVALID_PARAMS,
+			       "params.trtype: \"%.40s\" is not tcp, loop or vfio-user", trtype);
+	if (json_object_object_get_ex(c->params, "vfio_user", NULL) &&
+	    p.trtype != NVMF_TRTYPE_VFIO_USER)
+		return rpc_err(c, RPC_INVALID_PARAMS,
+			       "params.vfio_user: only for trtype vfio-user");
+	if (!p_vfio_user(c, &p.vfio_user))
+		return false;
 	if (!strcmp(adrfam, "ipv4"))
 		p.adrfam = NVMF_ADRFAM_IPV4;
 	else if (!strcmp(adrfam, "ipv6"))
@@ -721,6 +812,10 @@ static bool m_add_port(struct rpc_call *c)
 			       "params.treq: \"%.40s\" is not \"not "
 			       "specified\", \"required\" or \"not required\"",
 			       treq);
+	if (p.trtype == NVMF_TRTYPE_VFIO_USER &&
+	    (!p.traddr || !*p.traddr || strlen(p.traddr) > 107))
+		return rpc_err(c, RPC_INVALID_PARAMS,
+			       "params.traddr: vfio-user needs a socket path of 1-107 bytes");
 	if (p.trtype == NVMF_TRTYPE_TCP && (!p.traddr || !p.trsvcid))
 		return rpc_err(c, RPC_INVALID_PARAMS, "params.%s: missing (tcp)",
 			       p.traddr ? "trsvcid" : "traddr");

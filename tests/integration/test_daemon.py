@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -998,6 +999,19 @@ class ConfigTests(unittest.TestCase):
         self.assertEqual(rc, 2, err)
         self.assertIn("nvmf.cpumask: CPU %d is not available" % off, err)
 
+    def test_vfio_user_bad_kas(self):
+        tmp = tempfile.mkdtemp(prefix="nvmf-it-cfg-")
+        try:
+            cfg = make_config(tmp, free_port(), free_port())
+            cfg["ports"].append({"portid": 3, "addr": {"trtype": "vfio-user",
+                                                       "traddr": os.path.join(tmp, "v.sock")},
+                                 "subsystems": [SUBNQN], "vfio_user": {"kas": 70000}})
+            rc, err = self.run_daemon(json.dumps(cfg))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.assertEqual(rc, 2, err)
+        self.assertIn("ports[2].vfio_user.kas", err)
+
     def test_json_syntax_error(self):
         rc, err = self.run_daemon('{"subsystems": [ {"nqn": "nqn.2024-01.x:y",, } ]\n')
         self.assertEqual(rc, 2, err)
@@ -1521,6 +1535,145 @@ class FaultTests(DaemonTestCase):
                 if x["cntlid"] == c.cntlid][0]
         self.assertEqual(mine["keep_alive_count"], 2)
 
+
+
+# ------------------------------------------------------------------------------------------
+# vfio-user ports: the socket, the control socket's view, protocol errors from a raw client
+
+
+VFU_VERSION = 1
+VFU_HDR = "<HHIII"  # msg_id, command, msg_size, flags, error (vfio-user.rst "Header")
+
+
+def vfu_version_msg(msg_id=7):
+    caps = b'{"capabilities": {"max_msg_fds": 8, "max_data_xfer_size": 1048576}}\0'
+    payload = struct.pack("<HH", 0, 1) + caps
+    return struct.pack(VFU_HDR, msg_id, VFU_VERSION, 16 + len(payload), 0, 0) + payload
+
+
+def vfu_recv(sock, timeout=5.0):
+    """One message: (header tuple, payload); None if the server closed the connection."""
+    sock.settimeout(timeout)
+    buf = b""
+    while len(buf) < 16:
+        chunk = sock.recv(16 - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    hdr = struct.unpack(VFU_HDR, buf)
+    payload = b""
+    while len(payload) < hdr[2] - 16:
+        chunk = sock.recv(hdr[2] - 16 - len(payload))
+        if not chunk:
+            return None
+        payload += chunk
+    return hdr, payload
+
+
+class VfioUserPortTests(DaemonTestCase):
+    """A vfio-user port next to the TCP ones: its socket, get_ports/save_config, discovery
+    logs that leave it out, and a raw client whose bad messages end only its connection."""
+
+    @classmethod
+    def setUpClass(cls):
+        d = Daemon()
+        cls.vfu_path = os.path.join(d.tmpdir, "vfu.sock")
+        d.config["ports"].append({
+            "portid": 3, "addr": {"trtype": "vfio-user", "traddr": cls.vfu_path},
+            "subsystems": [SUBNQN], "vfio_user": {"kas": 10, "max_io_queues": 4}})
+        cls.daemon = d.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        d = cls.daemon
+        rc, elapsed = d.stop()
+        left = os.path.exists(cls.vfu_path)  # before cleanup() removes the directory
+        text = d.log_text()
+        d.cleanup()
+        if rc != 0 or elapsed > STOP_TIMEOUT or left:
+            raise AssertionError("nvmf-tgt stop: status %r after %.1f s, socket left: %s\n%s"
+                                 % (rc, elapsed, left, text))
+
+    def rpc(self, method, params=None, timeout=20.0):
+        return rpc(self.daemon.rpc_path, method, params, timeout)
+
+    def vfu_connect(self, path=None):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path or self.vfu_path)
+        self._conns.append(s)
+        return s
+
+    def test_socket_and_get_ports(self):
+        self.assertTrue(stat.S_ISSOCK(os.stat(self.vfu_path).st_mode))
+        port = next(p for p in self.rpc("get_ports") if p["portid"] == 3)
+        self.assertEqual(port["addr"]["trtype"], "vfio-user")
+        self.assertEqual(port["addr"]["traddr"], self.vfu_path)
+        self.assertEqual(port["vfio_user"]["kas"], 10)
+        self.assertEqual(port["vfio_user"]["max_io_queues"], 4)
+        cfg = self.rpc("save_config")
+        saved = next(p for p in cfg["ports"] if p["portid"] == 3)
+        self.assertEqual(saved["vfio_user"], port["vfio_user"])
+        self.assertEqual(saved["subsystems"], [SUBNQN])
+
+    def test_not_in_discovery_log(self):
+        log = BasicTests._discovery_log(self, self.daemon.io_port, HOSTNQN)
+        self.assertNotIn(3, [e["portid"] for e in log["entries"]])
+        self.assertIn(1, [e["portid"] for e in log["entries"]])
+
+    def test_version_then_bad_message(self):
+        s = self.vfu_connect()
+        s.sendall(vfu_version_msg(msg_id=7))
+        hdr, payload = vfu_recv(s)
+        msg_id, cmd, size, flags, err = hdr
+        self.assertEqual((msg_id, cmd, flags & 0xF, err), (7, VFU_VERSION, 1, 0))
+        major, minor = struct.unpack_from("<HH", payload)
+        self.assertEqual((major, minor), (0, 1))
+        caps = json.loads(payload[4:].rstrip(b"\0"))
+        self.assertIn("capabilities", caps)
+        # a header whose size cannot hold itself: the server ends this client only
+        s.sendall(struct.pack(VFU_HDR, 8, 4, 4, 0, 0))
+        self.assertIsNone(vfu_recv(s), "connection closed after msg_size 4")
+        # the port serves the next client, and the TCP side never noticed
+        s2 = self.vfu_connect()
+        s2.sendall(vfu_version_msg(msg_id=9))
+        hdr, _ = vfu_recv(s2)
+        self.assertEqual((hdr[0], hdr[1], hdr[4]), (9, VFU_VERSION, 0))
+        self.assertDaemonServes()
+
+    def test_command_before_version(self):
+        s = self.vfu_connect()
+        # DEVICE_GET_INFO first: the protocol starts with VERSION
+        s.sendall(struct.pack(VFU_HDR, 1, 4, 32, 0, 0) + struct.pack("<IIII", 16, 0, 0, 0))
+        self.assertIsNone(vfu_recv(s), "connection closed: no VERSION first")
+        self.assertDaemonServes()
+
+    def test_add_remove_port_rpc(self):
+        path = os.path.join(self.daemon.tmpdir, "vfu-rpc.sock")
+        self.assertRpcError = RpcTests.assertRpcError.__get__(self)
+        self.assertRpcError("add_port", {"portid": 31, "trtype": "vfio-user"}, -32602,
+                            "params.traddr")
+        self.assertRpcError("add_port", {"portid": 31, "trtype": "vfio-user", "traddr": path,
+                                         "vfio_user": {"kas": -1}}, -32602,
+                            "params.vfio_user.kas")
+        self.assertRpcError("add_port", {"portid": 31, "trtype": "vfio-user", "traddr": path,
+                                         "vfio_user": {"keep": 1}}, -32602,
+                            "params.vfio_user.keep")
+        self.assertRpcError("add_port", {"portid": 31, "trtype": "tcp", "traddr": "127.0.0.1",
+                                         "trsvcid": "1", "vfio_user": {}}, -32602,
+                            "params.vfio_user")
+        self.rpc("add_port", {"portid": 31, "trtype": "vfio-user", "traddr": path,
+                              "subsystems": [SUBNQN], "vfio_user": {"kas": 5,
+                                                                     "accept_kato": False}})
+        try:
+            self.assertTrue(stat.S_ISSOCK(os.stat(path).st_mode))
+            port = next(p for p in self.rpc("get_ports") if p["portid"] == 31)
+            self.assertEqual(port["vfio_user"], {"kas": 5, "accept_kato": False})
+            s = self.vfu_connect(path)
+            s.sendall(vfu_version_msg())
+            self.assertEqual(vfu_recv(s)[0][4], 0)
+        finally:
+            self.rpc("remove_port", {"portid": 31})
+        self.assertFalse(os.path.exists(path), "socket removed with its port")
 
 
 def main(argv):

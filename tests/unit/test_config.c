@@ -976,13 +976,14 @@ static const struct bad_case bad_cases[] = {
 	  ADDR("'trtype':'rdma','adrfam':'ipv4','traddr':'10.0.0.1',"
 	       "'trsvcid':'4420'"),
 	  -EOPNOTSUPP,
-	  "ports[0].addr.trtype: transport \"rdma\" is not supported (supported: tcp, loop)" },
+	  "ports[0].addr.trtype: transport \"rdma\" is not supported (supported: tcp, loop, "
+	  "vfio-user)" },
 	{ "port_trtype_fc", ADDR("'trtype':'fc','adrfam':'fc','traddr':'nn-0x1:pn-0x2'"),
 	  -EOPNOTSUPP,
 	  "ports[0].addr.trtype: transport \"fc\" is not supported (supported: tcp, "
-	  "loop)" },
+	  "loop, vfio-user)" },
 	{ "port_trtype_unknown", ADDR("'trtype':'quic'"), -EINVAL,
-	  "ports[0].addr.trtype: unknown transport \"quic\" (supported: tcp, loop)" },
+	  "ports[0].addr.trtype: unknown transport \"quic\" (supported: tcp, loop, vfio-user)" },
 	{ "port_adrfam_missing", ADDR("'trtype':'tcp','traddr':'127.0.0.1','trsvcid':'4420'"),
 	  -EINVAL, "ports[0].addr.adrfam: missing (ipv4 or ipv6 for tcp)" },
 	{ "port_adrfam_ib",
