@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libnvmf host (initiator) API: connect to an NVMe over Fabrics controller (NVMe/TCP, or an
- * embedded target through the in-process loop transport) with the Linux host's semantics.
+ * embedded target through the in-process loop transport) with the Linux host's semantics,
+ * or to an NVMe PCIe controller emulated by a vfio-user server (trtype "vfio-user"), driven
+ * as the Linux PCIe driver drives one.
  *
  * Threads. A controller is driven by one reactor (event loop). With
  * nvmf_host_opts.threaded the library runs it in a thread of its own and every function
@@ -66,11 +68,17 @@ typedef void (*nvmf_host_cb)(void *arg, int status, const struct nvme_cqe *cqe);
 
 /**
  * struct nvmf_host_opts - how to reach and run a controller (zero means the default)
- * @trtype: "tcp" (default) or "loop"
- * @traddr: TCP address (numeric IPv4/IPv6 or a host name)
- * @trsvcid: TCP port (default "4420")
+ * @trtype: "tcp" (default), "loop", or "vfio-user" (a PCIe controller behind a vfio-user
+ *	server's UNIX socket, vfio-user.rst protocol 0.1: not fabrics, so no Connect, no
+ *	discovery, registers instead of properties; read and write data is copied through
+ *	per-command bounce buffers the server can map, and a command may carry at most
+ *	min(MDTS, 1 MiB) bytes, more is refused with -EINVAL)
+ * @traddr: TCP address (numeric IPv4/IPv6 or a host name); for "vfio-user" the path of the
+ *	server's socket
+ * @trsvcid: TCP port (default "4420"); unused by "vfio-user"
  * @loop_tgt: the embedded target for "loop" (started or not)
- * @subnqn: subsystem NQN (default the discovery NQN)
+ * @subnqn: subsystem NQN (default the discovery NQN); unused by "vfio-user", whose
+ *	controller names its subsystem in Identify
  * @hostnqn: host NQN (default /etc/nvme/hostnqn, else one derived from the host ID)
  * @hostid: host identifier, 16 bytes (default /etc/nvme/hostid, else random)
  * @hdgst: request header digests
@@ -78,7 +86,10 @@ typedef void (*nvmf_host_cb)(void *arg, int status, const struct nvme_cqe *cqe);
  * @nr_io_queues: I/O queues to ask for (default 1; 0 for a discovery controller)
  * @queue_size: entries per I/O queue (default 128; clamped to CAP.MQES + 1 and MAXCMD)
  * @kato_ms: Keep Alive Timeout, ms (0: the default, 5000 as Linux NVME_DEFAULT_KATO, or
- *	none for a discovery controller; negative: no keep-alive)
+ *	none for a discovery controller; negative: no keep-alive). "vfio-user": none unless
+ *	> 0, as the Linux PCIe driver; then, if the controller supports it (Identify KAS != 0),
+ *	the library sets Feature KATO (NVMe Base 2.0c 5.27.1.12) and sends Keep Alive, else it
+ *	logs that there is none
  * @reconnect_delay_s: seconds between reconnect attempts (Linux default 10)
  * @ctrl_loss_tmo_s: seconds to keep reconnecting before DEAD (Linux default 600;
  *	negative = forever)
@@ -124,6 +135,9 @@ struct nvmf_host_opts {
  * Connects the admin queue, enables the controller (CC.EN, waits CSTS.RDY within CAP.TO),
  * identifies it, negotiates the I/O queues (Set Features Number of Queues, NVMe Base 2.0c
  * 5.27.1.5), connects them, scans namespaces, starts keep-alive and posts AERs.
+ * "vfio-user" instead resets the controller (CC.EN 0, CSTS.RDY 0), programs AQA/ASQ/ACQ
+ * and CC, waits CSTS.RDY within CAP.TO, and creates each I/O queue pair with Create I/O
+ * CQ (interrupts on, one MSI-X vector per queue) and SQ (NVMe PCIe Transport 1.0c).
  * Return: 0, -errno (e.g. -ECONNREFUSED) or a positive NVMe status from Connect.
  */
 int nvmf_host_ctrl_connect(const struct nvmf_host_opts *opts, struct nvmf_host_ctrl **out);
@@ -131,6 +145,9 @@ int nvmf_host_ctrl_connect(const struct nvmf_host_opts *opts, struct nvmf_host_c
 /**
  * nvmf_host_ctrl_delete() - shut the controller down (CC.SHN), disconnect and free it
  * @ctrl: controller; pending commands complete with -ENOLINK before this returns
+ *
+ * "vfio-user": idle I/O queues are deleted first (Delete I/O SQ, then CQ), and the wait for
+ * CSTS.SHST complete is bounded by max(CAP.TO, 5 s), as Linux's shutdown_timeout.
  */
 void nvmf_host_ctrl_delete(struct nvmf_host_ctrl *ctrl);
 
@@ -162,7 +179,8 @@ unsigned int nvmf_host_ctrl_nr_io_queues(struct nvmf_host_ctrl *ctrl);
  * @ctrl: controller
  *
  * opts.queue_size capped by CAP.MQES + 1 and MAXCMD, as the Linux host does. At most this
- * minus one commands are in flight per queue: one tag stays reserved for Connect.
+ * minus one commands are in flight per queue: one tag stays reserved for Connect ("vfio-user":
+ * all of them, each hardware queue has one entry more, within CAP.MQES + 1).
  * Return: entries (0 before the I/O queues exist).
  */
 unsigned int nvmf_host_ctrl_io_queue_size(struct nvmf_host_ctrl *ctrl);
@@ -296,7 +314,8 @@ size_t nvmf_host_ns_list(struct nvmf_host_ctrl *ctrl, struct nvmf_host_ns_info *
  * travels to the reactor as a message: 0 then means handed over, and a refusal there
  * (-EAGAIN, -ENOLINK, -EINVAL) is reported to @cb instead, still exactly once.
  * Return: 0 if queued (@cb will run exactly once), or -errno (-EAGAIN: no free tag;
- * -ENOLINK: the controller is being deleted or is dead, or fast_io_fail_tmo expired).
+ * -ENOLINK: the controller is being deleted or is dead, or fast_io_fail_tmo expired;
+ * -EOPNOTSUPP: refused by the passthrough filter, see nvmf_host_passthru(), nothing sent).
  */
 int nvmf_host_submit_admin(struct nvmf_host_ctrl *ctrl, const struct nvme_sqe *cmd, void *buf,
 			   uint32_t len, nvmf_host_cb cb, void *arg);
@@ -346,7 +365,9 @@ int nvmf_host_dsm(struct nvmf_host_ctrl *ctrl, uint32_t nsid, const struct nvme_
  * Honours the Commands Supported and Effects log (a command with LBCC/NCC/NIC/CCC effects
  * triggers a namespace rescan afterwards) and the passthrough filter (seed 003): Set
  * Features Keep Alive Timer (FID 0x0f) is refused with -EOPNOTSUPP on a non-fabrics
- * controller, without being sent; on fabrics it is sent and, on success, the host's KATO
+ * controller, without being sent (there keep-alive is the library's own business); the
+ * filter guards every way a user command comes in: this function, nvmf_host_submit_admin()
+ * and nvmf_host_set_feature(). On fabrics it is sent and, on success, the host's KATO
  * becomes ceil(cdw11 / 1000) s, as the Linux host's DIV_ROUND_UP(cdw11, 1000), with
  * keep-alive re-armed at that pace (every KATO / 2, KATO / 4 with TBKAS) and kept for
  * later Connects. Anything else, unknown or unsupported Feature Identifiers included, is

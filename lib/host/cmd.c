@@ -67,11 +67,22 @@ static void submit_on_reactor(void *p)
 	free(m);
 }
 
+static int passthru_refused(struct nvmf_host_ctrl *ctrl, bool admin, const struct nvme_sqe *cmd);
+
 static int submit(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct nvme_sqe *cmd, void *buf,
 		  uint32_t len, unsigned int timeout_ms, nvmf_host_cb cb, void *arg)
 {
 	struct submit_msg *m;
 	int ret;
+
+	/*
+	 * Every user command passes here (nvmf_host_submit_admin/_io, the synchronous helpers,
+	 * nvmf_host_passthru): the filter refuses before anything is counted or sent, on the
+	 * caller's thread (seed 003: every passthrough path)
+	 */
+	ret = passthru_refused(ctrl, !qid, cmd);
+	if (ret)
+		return ret;
 
 	if (!ctrl->own_thread || nvmf_reactor_current() == ctrl->reactor) {
 		ret = submit_local(ctrl, qid, cmd, buf, len, timeout_ms, cb, arg);
@@ -328,6 +339,18 @@ static const struct passthru_filter {
 } passthru_filters[] = {
 	{ true, nvme_admin_set_features, kato_before, kato_after },
 };
+
+/* A filter's refusal (-EOPNOTSUPP) of @cmd, or 0. */
+static int passthru_refused(struct nvmf_host_ctrl *ctrl, bool admin, const struct nvme_sqe *cmd)
+{
+	for (size_t i = 0; i < sizeof(passthru_filters) / sizeof(passthru_filters[0]); i++) {
+		const struct passthru_filter *f = &passthru_filters[i];
+
+		if (f->admin == admin && f->opcode == cmd->opcode && f->before)
+			return f->before(ctrl, cmd);
+	}
+	return 0;
+}
 
 static int load_effects(struct nvmf_host_ctrl *ctrl)
 {

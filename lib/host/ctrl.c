@@ -182,6 +182,11 @@ static int prop_get(struct nvmf_host_ctrl *ctrl, uint32_t offset, bool eight, ui
 	struct nvme_cqe cqe;
 	int ret;
 
+	/* PCIe: the registers themselves (NVMe PCIe Transport 1.0c 3.1) */
+	if (!ctrl->ops->fabrics) {
+		*val = 0;
+		return ctrl->ops->reg_read(ctrl, offset, eight ? 8 : 4, val);
+	}
 	c.opcode = nvme_fabrics_command;
 	c.fctype = nvme_fabrics_type_property_get;
 	c.attrib = eight ? 1 : 0;
@@ -197,6 +202,8 @@ static int prop_set(struct nvmf_host_ctrl *ctrl, uint32_t offset, uint32_t val)
 {
 	struct nvmf_property_cmd c = { 0 };
 
+	if (!ctrl->ops->fabrics)
+		return ctrl->ops->reg_write(ctrl, offset, 4, val);
 	c.opcode = nvme_fabrics_command;
 	c.fctype = nvme_fabrics_type_property_set;
 	c.offset = offset;
@@ -205,11 +212,11 @@ static int prop_set(struct nvmf_host_ctrl *ctrl, uint32_t offset, uint32_t val)
 				  ctrl->opts.admin_timeout_ms, NULL);
 }
 
-/* Poll CSTS until (CSTS & @mask) == @want, within CAP.TO (500 ms units). */
-static int wait_csts(struct nvmf_host_ctrl *ctrl, uint32_t mask, uint32_t want)
+/* Poll CSTS until (CSTS & @mask) == @want, within @timeout_ms. */
+static int wait_csts_ms(struct nvmf_host_ctrl *ctrl, uint32_t mask, uint32_t want,
+			uint64_t timeout_ms, bool cfs_fatal)
 {
-	uint64_t deadline = nvmf_now_ns() +
-			    ((ctrl->cap >> NVME_CAP_TO_SHIFT) & 0xff) * 500000000ull + 500000000ull;
+	uint64_t deadline = nvmf_now_ns() + timeout_ms * 1000000ull;
 	uint64_t csts;
 	int ret;
 
@@ -217,7 +224,7 @@ static int wait_csts(struct nvmf_host_ctrl *ctrl, uint32_t mask, uint32_t want)
 		ret = prop_get(ctrl, NVME_REG_CSTS, false, &csts);
 		if (ret)
 			return ret;
-		if (csts & NVME_CSTS_CFS)
+		if (cfs_fatal && (csts & NVME_CSTS_CFS))
 			return -EIO;
 		if ((csts & mask) == want)
 			return 0;
@@ -228,11 +235,193 @@ static int wait_csts(struct nvmf_host_ctrl *ctrl, uint32_t mask, uint32_t want)
 	}
 }
 
+/* Poll CSTS until (CSTS & @mask) == @want, within CAP.TO (500 ms units). */
+static int wait_csts(struct nvmf_host_ctrl *ctrl, uint32_t mask, uint32_t want)
+{
+	return wait_csts_ms(ctrl, mask, want,
+			    ((ctrl->cap >> NVME_CAP_TO_SHIFT) & 0xff) * 500ull + 500ull, true);
+}
+
 static int admin_cmd(struct nvmf_host_ctrl *ctrl, const struct nvme_sqe *cmd, void *buf,
 		     uint32_t len, struct nvme_cqe *cqe)
 {
 	return nvmf_host_sync_cmd(&ctrl->admin, -1, cmd, buf, len, ctrl->opts.admin_timeout_ms,
 				  cqe);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Non-fabrics (PCIe) controllers: registers instead of Connect and Property Get/Set, queues
+ * created with admin commands, as the Linux PCIe driver does (nvme_pci_configure_admin_queue,
+ * nvme_enable_ctrl, nvme_create_queue, nvme_disable_ctrl)
+ */
+
+/* Linux nvme-core's default shutdown_timeout, seconds: how long CSTS.SHST may take */
+#define PCIE_SHUTDOWN_TIMEOUT_MS 5000
+
+static uint64_t cap_to_ms(const struct nvmf_host_ctrl *ctrl)
+{
+	return NVME_CAP_TO(ctrl->cap) * 500ull + 500ull;
+}
+
+/* CC.EN = 0, then CSTS.RDY = 0 within CAP.TO (NVMe Base 2.0c 3.5.2): a fatal status is no
+ * reason to stop waiting here, a disable is how one recovers from it */
+static int pcie_disable(struct nvmf_host_ctrl *ctrl)
+{
+	uint64_t cc;
+	int ret;
+
+	ret = prop_get(ctrl, NVME_REG_CC, false, &cc);
+	if (ret)
+		return ret;
+	if (cc & NVME_CC_ENABLE) {
+		ret = prop_set(ctrl, NVME_REG_CC, (uint32_t)cc & ~NVME_CC_ENABLE);
+		if (ret)
+			return ret;
+	}
+	return wait_csts_ms(ctrl, NVME_CSTS_RDY, 0, cap_to_ms(ctrl), false);
+}
+
+/* Admin queue registers, CC, then CSTS.RDY (NVMe Base 2.0c 3.5.1, steps 1-6) */
+static int pcie_enable(struct nvmf_host_ctrl *ctrl)
+{
+	const struct nvmf_host_queue *q = &ctrl->admin;
+	uint32_t aqa = (uint32_t)(q->hw_entries - 1) |
+		       ((uint32_t)(q->hw_entries - 1) << NVME_AQA_ACQS_SHIFT);
+	uint32_t cc;
+	int ret;
+
+	/* PRPs are built for 4 KiB memory pages (CC.MPS 0) and NVM command set I/O */
+	if (NVME_CAP_MPSMIN(ctrl->cap) > 0 || !(ctrl->cap & NVME_CAP_CSS_NVM)) {
+		nvmf_warn("host %s: CAP 0x%llx: no 4 KiB pages or no NVM command set", ctrl->traddr,
+			  (unsigned long long)ctrl->cap);
+		return -EOPNOTSUPP;
+	}
+	ret = pcie_disable(ctrl);
+	if (ret) {
+		nvmf_warn("host %s: controller did not disable (CSTS.RDY stays 1): %s",
+			  ctrl->traddr, strerror(ret < 0 ? -ret : EIO));
+		return ret;
+	}
+	/* ASQ/ACQ as two 4-byte writes, low half first, as Linux lo_hi_writeq() */
+	ret = prop_set(ctrl, NVME_REG_AQA, aqa);
+	if (!ret)
+		ret = prop_set(ctrl, NVME_REG_ASQ, (uint32_t)q->sq_dma);
+	if (!ret)
+		ret = prop_set(ctrl, NVME_REG_ASQ + 4, (uint32_t)(q->sq_dma >> 32));
+	if (!ret)
+		ret = prop_set(ctrl, NVME_REG_ACQ, (uint32_t)q->cq_dma);
+	if (!ret)
+		ret = prop_set(ctrl, NVME_REG_ACQ + 4, (uint32_t)(q->cq_dma >> 32));
+	if (ret)
+		return ret;
+	/* CSS NVM (000b), MPS 4 KiB, AMS round robin, SQE 64 B, CQE 16 B; then EN */
+	cc = (6u << NVME_CC_IOSQES_SHIFT) | (4u << NVME_CC_IOCQES_SHIFT);
+	ret = prop_set(ctrl, NVME_REG_CC, cc);
+	if (!ret)
+		ret = prop_set(ctrl, NVME_REG_CC, cc | NVME_CC_ENABLE);
+	if (!ret)
+		ret = wait_csts_ms(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, cap_to_ms(ctrl), true);
+	if (ret)
+		return ret;
+	ctrl->admin.live = true;
+	return 0;
+}
+
+/* Create I/O Completion Queue, then Submission Queue (NVMe Base 2.0c 5.4, 5.5) */
+static int pcie_create_queue(struct nvmf_host_ctrl *ctrl, struct nvmf_host_queue *q)
+{
+	struct nvme_sqe c = { .opcode = nvme_admin_create_cq };
+	uint32_t qsize = (uint32_t)(q->hw_entries - 1) << 16;
+	int ret;
+
+	/* internal commands without data keep their PRP1: here, the queue's base */
+	c.dptr.prp[0] = q->cq_dma;
+	c.cdw10 = qsize | q->qid;
+	c.cdw11 = ((uint32_t)q->cq_vector << 16) | NVME_CQ_IRQ_ENABLED | NVME_QUEUE_PHYS_CONTIG;
+	ret = admin_cmd(ctrl, &c, NULL, 0, NULL);
+	if (ret) {
+		nvmf_warn("host %s: Create I/O CQ %u failed: %d", ctrl->subnqn, q->qid, ret);
+		return ret;
+	}
+	memset(&c, 0, sizeof(c));
+	c.opcode = nvme_admin_create_sq;
+	c.dptr.prp[0] = q->sq_dma;
+	c.cdw10 = qsize | q->qid;
+	c.cdw11 = ((uint32_t)q->qid << 16) | NVME_QUEUE_PHYS_CONTIG;
+	ret = admin_cmd(ctrl, &c, NULL, 0, NULL);
+	if (ret) {
+		nvmf_warn("host %s: Create I/O SQ %u failed: %d", ctrl->subnqn, q->qid, ret);
+		memset(&c, 0, sizeof(c));
+		c.opcode = nvme_admin_delete_cq;
+		c.cdw10 = q->qid;
+		admin_cmd(ctrl, &c, NULL, 0, NULL); /* best effort: the teardown disables anyway */
+		return ret;
+	}
+	q->live = true;
+	return 0;
+}
+
+/*
+ * Before a shutdown: Delete I/O SQs, then CQs (NVMe Base 2.0c 3.6.1 asks for it), only for
+ * idle queues: a deletion would complete commands in flight with Command Aborted due to SQ
+ * Deletion, and nvmf_host_ctrl_delete() promises them -ENOLINK.
+ */
+static void pcie_delete_io_queues(struct nvmf_host_ctrl *ctrl)
+{
+	struct nvme_sqe c = { 0 };
+	bool idle[NVMF_HOST_MAX_IO_QUEUES + 1] = { false };
+
+	for (unsigned int qid = 1; qid <= ctrl->nr_io_queues; qid++) {
+		const struct nvmf_host_queue *q = ctrl->ioq[qid];
+
+		idle[qid] = q && q->live && !q->nr_sent;
+	}
+	c.opcode = nvme_admin_delete_sq;
+	for (unsigned int qid = 1; qid <= ctrl->nr_io_queues; qid++) {
+		c.cdw10 = qid;
+		if (idle[qid] && admin_cmd(ctrl, &c, NULL, 0, NULL))
+			idle[qid] = false; /* its CQ stays too */
+	}
+	c.opcode = nvme_admin_delete_cq;
+	for (unsigned int qid = 1; qid <= ctrl->nr_io_queues; qid++) {
+		c.cdw10 = qid;
+		if (idle[qid] && !admin_cmd(ctrl, &c, NULL, 0, NULL))
+			ctrl->ioq[qid]->live = false;
+	}
+}
+
+/*
+ * Keep-alive is optional on PCIe and off unless set (KATO default 0h, NVMe Base 2.0c
+ * 5.27.1.12), as the Linux PCIe driver leaves it: only when asked (opts.kato_ms > 0) and
+ * supported (KAS != 0) does the library set Feature KATO itself, and run keep-alive from the
+ * reserved tag (seed 002). Passthrough may never set it (seed 003, cmd.c).
+ */
+static int pcie_kato(struct nvmf_host_ctrl *ctrl)
+{
+	struct nvme_sqe c = { .opcode = nvme_admin_set_features };
+	int ret;
+
+	ctrl->kato_ms = 0;
+	if (ctrl->opts.kato_ms <= 0)
+		return 0;
+	if (!ctrl->id.kas) {
+		nvmf_notice("host %s: keep-alive of %d ms asked for, but the controller has none "
+			    "(KAS 0): no keep-alive",
+			    ctrl->subnqn, ctrl->opts.kato_ms);
+		return 0;
+	}
+	c.cdw10 = NVME_FEAT_KATO;
+	c.cdw11 = (uint32_t)ctrl->opts.kato_ms;
+	ret = admin_cmd(ctrl, &c, NULL, 0, NULL);
+	if (ret) {
+		nvmf_warn("host %s: Set Features KATO %d ms failed (%d): no keep-alive",
+			  ctrl->subnqn, ctrl->opts.kato_ms, ret);
+		return ret < 0 ? ret : 0;
+	}
+	ctrl->kato_ms = (unsigned int)ctrl->opts.kato_ms;
+	nvmf_info("host %s: keep-alive every %u ms (KATO %u ms, KAS %u x 100 ms)", ctrl->subnqn,
+		  ctrl->kato_ms / 2, ctrl->kato_ms, ctrl->id.kas);
+	return 0;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -462,7 +651,7 @@ static void ka_timer_fn(struct nvmf_timer *t)
 	if (ctrl->ka_inflight)
 		return;
 	/* the reserved tag: Keep Alive goes out even when every other admin tag is busy */
-	req = nvmf_host_tag_get_fixed(&ctrl->admin, NVMF_HOST_KA_TAG);
+	req = nvmf_host_tag_get_fixed(&ctrl->admin, nvmf_host_ka_tag(ctrl->ops));
 	if (!req)
 		return;
 	/* Linux gives the keep-alive command a timeout of one KATO */
@@ -656,6 +845,9 @@ static int setup_io_queues(struct nvmf_host_ctrl *ctrl)
 		depth = (unsigned int)NVME_CAP_MQES(ctrl->cap) + 1;
 	if (ctrl->id.maxcmd && depth > ctrl->id.maxcmd)
 		depth = ctrl->id.maxcmd;
+	/* PCIe: the queue gets one entry more than its tags (q->hw_entries), within MQES + 1 */
+	if (!ctrl->ops->fabrics && depth > NVME_CAP_MQES(ctrl->cap))
+		depth = (unsigned int)NVME_CAP_MQES(ctrl->cap);
 	if (depth < 2)
 		return -EINVAL;
 	ctrl->io_depth = depth;
@@ -678,7 +870,7 @@ static int setup_io_queues(struct nvmf_host_ctrl *ctrl)
 		ret = ctrl->ops->queue_connect(q);
 		if (ret)
 			return ret;
-		ret = fabrics_connect(ctrl, q);
+		ret = ctrl->ops->fabrics ? fabrics_connect(ctrl, q) : pcie_create_queue(ctrl, q);
 		if (ret)
 			return ret;
 		ctrl->nr_io_queues = qid;
@@ -703,9 +895,11 @@ static int associate(struct nvmf_host_ctrl *ctrl)
 	ret = ctrl->ops->queue_connect(&ctrl->admin);
 	if (ret)
 		goto out;
-	ret = fabrics_connect(ctrl, &ctrl->admin);
-	if (ret)
-		goto out;
+	if (ctrl->ops->fabrics) {
+		ret = fabrics_connect(ctrl, &ctrl->admin);
+		if (ret)
+			goto out;
+	}
 	ret = prop_get(ctrl, NVME_REG_CAP, true, &ctrl->cap);
 	if (ret)
 		goto out;
@@ -713,9 +907,13 @@ static int associate(struct nvmf_host_ctrl *ctrl)
 	if (ret)
 		goto out;
 	ctrl->vs = (uint32_t)v;
-	ret = prop_set(ctrl, NVME_REG_CC, cc);
-	if (!ret)
-		ret = wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY);
+	if (ctrl->ops->fabrics) {
+		ret = prop_set(ctrl, NVME_REG_CC, cc);
+		if (!ret)
+			ret = wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY);
+	} else {
+		ret = pcie_enable(ctrl);
+	}
 	if (ret)
 		goto out;
 	c.opcode = nvme_admin_identify;
@@ -724,6 +922,15 @@ static int associate(struct nvmf_host_ctrl *ctrl)
 	if (ret)
 		goto out;
 	ctrl->tbkas = !!(ctrl->id.ctratt & (1u << 6));
+	if (!ctrl->ops->fabrics) {
+		/* no Connect named the subsystem: Identify does (the field is NUL-padded) */
+		snprintf(ctrl->subnqn, sizeof(ctrl->subnqn), "%.*s", (int)sizeof(ctrl->id.subnqn),
+			 ctrl->id.subnqn);
+		ctrl->cntlid = ctrl->id.cntlid;
+		ret = pcie_kato(ctrl);
+		if (ret)
+			goto out;
+	}
 	if (ctrl->id.cntrltype != NVME_CTRL_TYPE_DISC) {
 		ret = setup_io_queues(ctrl);
 		if (ret)
@@ -979,13 +1186,18 @@ static int ctrl_init(struct nvmf_host_ctrl *ctrl, const struct nvmf_host_opts *o
 		ctrl->ops = &nvmf_host_loop_ops;
 		if (!opts->loop_tgt)
 			return -EINVAL;
+	} else if (!strcmp(opts->trtype, "vfio-user")) {
+		ctrl->ops = &nvmf_host_vfio_user_ops;
+		if (!opts->traddr || !*opts->traddr)
+			return -EINVAL;
 	} else {
 		return -EPROTONOSUPPORT;
 	}
 	snprintf(ctrl->traddr, sizeof(ctrl->traddr), "%s", opts->traddr ? opts->traddr : "");
 	snprintf(ctrl->subnqn, sizeof(ctrl->subnqn), "%s",
 		 opts->subnqn && *opts->subnqn ? opts->subnqn : NVME_DISC_SUBSYS_NAME);
-	disc = !strcmp(ctrl->subnqn, NVME_DISC_SUBSYS_NAME);
+	/* no discovery controller behind a PCIe function: Identify names the subsystem */
+	disc = ctrl->ops->fabrics && !strcmp(ctrl->subnqn, NVME_DISC_SUBSYS_NAME);
 	snprintf(ctrl->trsvcid, sizeof(ctrl->trsvcid), "%s",
 		 opts->trsvcid && *opts->trsvcid ? opts->trsvcid
 		 : disc				 ? "8009"
@@ -996,6 +1208,9 @@ static int ctrl_init(struct nvmf_host_ctrl *ctrl, const struct nvmf_host_opts *o
 		ctrl->kato_ms = disc ? 0 : 5000;
 	else
 		ctrl->kato_ms = opts->kato_ms < 0 ? 0 : (unsigned int)opts->kato_ms;
+	/* PCIe: none unless asked for and supported, decided per association (pcie_kato()) */
+	if (!ctrl->ops->fabrics)
+		ctrl->kato_ms = 0;
 	if (!ctrl->opts.reconnect_delay_s)
 		ctrl->opts.reconnect_delay_s = 10;
 	if (!ctrl->opts.ctrl_loss_tmo_s)
@@ -1154,7 +1369,24 @@ static int do_delete(struct nvmf_host_ctrl *ctrl)
 		}
 		return 0;
 	}
-	if (state == NVMF_CTRL_LIVE && ctrl->admin.live) {
+	if (state == NVMF_CTRL_LIVE && ctrl->admin.live && !ctrl->ops->fabrics) {
+		/* PCIe: as nvme_disable_ctrl(shutdown), bounded as Linux shutdown_timeout */
+		uint64_t cc = 0;
+		uint64_t tmo = cap_to_ms(ctrl);
+
+		if (tmo < PCIE_SHUTDOWN_TIMEOUT_MS)
+			tmo = PCIE_SHUTDOWN_TIMEOUT_MS;
+		pcie_delete_io_queues(ctrl);
+		ctrl->shutdown_status = -EIO;
+		if (!prop_get(ctrl, NVME_REG_CC, false, &cc) &&
+		    !prop_set(ctrl, NVME_REG_CC,
+			      ((uint32_t)cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL))
+			ctrl->shutdown_status = wait_csts_ms(ctrl, NVME_CSTS_SHST_MASK,
+							     NVME_CSTS_SHST_CMPLT, tmo, false);
+		if (ctrl->shutdown_status)
+			nvmf_warn("host %s: shutdown did not complete (%d)", ctrl->subnqn,
+				  ctrl->shutdown_status);
+	} else if (state == NVMF_CTRL_LIVE && ctrl->admin.live) {
 		/* normal shutdown (CC.SHN = 01b), as the Linux host does on delete */
 		uint64_t cc = 0;
 

@@ -7,8 +7,11 @@
  *   admin queue, depth NVMF_HOST_AQ_DEPTH (32):
  *     tags 0 .. 30   the block-layer-like pool; tags 0 and 1 are RESERVED: 0 for Connect
  *                    (fabrics), 1 for Keep Alive. Normal submissions never take them.
+ *                    Non-fabrics (vfio-user): only tag 0 is reserved, for Keep Alive
+ *                    (nvmf_host_ka_tag()); there is no Connect.
  *     tag 31         the AER, outside the pool (NVME_AQ_BLK_MQ_DEPTH in Linux)
- *   I/O queues, depth = SQSIZE + 1: tag 0 reserved for Connect, the rest normal.
+ *   I/O queues, depth = SQSIZE + 1: tag 0 reserved for Connect, the rest normal
+ *   (non-fabrics: no reserved tag, and the hardware queue has depth + 1 entries).
  * The CID on the wire is the tag.
  *
  * Request lifecycle: tag taken -> submitted to the transport -> the transport calls
@@ -98,6 +101,11 @@ static inline uint8_t nvmf_host_data_dir(const struct nvme_sqe *cmd)
  * @icd_max: in-capsule data bytes the controller accepts on this queue (IOCCSZ; the
  *	transport sends writes up to this size inside the capsule)
  * @tr: the transport's per-queue state
+ * @sq_dma: non-fabrics: device (DMA) address of the SQ, set by queue_connect()
+ * @cq_dma: non-fabrics: device address of the CQ, set by queue_connect()
+ * @hw_entries: non-fabrics: entries of the SQ and of the CQ (at least @depth + 1: a full
+ *	queue holds one entry less than its size, NVMe Base 2.0c 3.3.1.5)
+ * @cq_vector: non-fabrics: the MSI-X vector of the CQ (0 for the admin queue)
  */
 struct nvmf_host_queue {
 	struct nvmf_host_ctrl *ctrl;
@@ -111,6 +119,10 @@ struct nvmf_host_queue {
 	unsigned int nr_sent;
 	bool live; /* transport connected and fabrics Connect done */
 	void *tr;
+	uint64_t sq_dma;
+	uint64_t cq_dma;
+	uint16_t hw_entries;
+	uint16_t cq_vector;
 };
 
 /**
@@ -125,7 +137,20 @@ struct nvmf_host_queue {
  *	peer can no longer complete it (socket shut down, or loop target drained). May
  *	complete them before returning.
  * @queue_free: release the transport state of a stopped queue
- * @fabrics: true for fabrics transports (Connect, reserved Connect tag, KATO from Connect)
+ * @reg_read: non-fabrics only (used instead of Property Get): read the controller register
+ *	at byte offset @off (NVME_REG_*), @size 4 or 8 bytes, into @val. Synchronous, on the
+ *	reactor thread, callable once the admin queue's queue_connect() succeeded. 0 or -errno
+ *	(-ENOTCONN: the device connection is gone).
+ * @reg_write: non-fabrics only (used instead of Property Set): write @val to the register
+ *	at @off, @size 4 or 8 bytes; returns once the device took it. 0 or -errno.
+ * @fabrics: true for fabrics transports (Connect, reserved Connect tag, KATO from Connect).
+ *	False (PCIe-like, NVMe PCIe Transport 1.0c): no Connect; registers through @reg_read and
+ *	@reg_write; queue_connect() of the admin queue reaches the device and places the admin
+ *	SQ/CQ (struct nvmf_host_queue.sq_dma/cq_dma, programmed into ASQ/ACQ by the core),
+ *	queue_connect() of an I/O queue places its SQ/CQ and picks its interrupt vector, which
+ *	the core then creates with Create I/O CQ/SQ. queue_stop() gives requests back only once
+ *	the controller cannot complete them any more (disabled: CC.EN 0 and CSTS.RDY 0, shut
+ *	down, or the device connection closed).
  */
 struct nvmf_host_transport_ops {
 	const char *name;
@@ -133,11 +158,25 @@ struct nvmf_host_transport_ops {
 	int (*queue_submit)(struct nvmf_host_queue *q, struct nvmf_host_req *req);
 	void (*queue_stop)(struct nvmf_host_queue *q);
 	void (*queue_free)(struct nvmf_host_queue *q);
+	int (*reg_read)(struct nvmf_host_ctrl *ctrl, uint32_t off, unsigned int size,
+			uint64_t *val);
+	int (*reg_write)(struct nvmf_host_ctrl *ctrl, uint32_t off, unsigned int size,
+			 uint64_t val);
 	bool fabrics;
 };
 
 extern const struct nvmf_host_transport_ops nvmf_host_tcp_ops;
 extern const struct nvmf_host_transport_ops nvmf_host_loop_ops;
+extern const struct nvmf_host_transport_ops nvmf_host_vfio_user_ops;
+
+/**
+ * nvmf_host_ka_tag() - the admin tag Keep Alive is sent from (seed 002): the second
+ * reserved tag on fabrics (the first is Connect's), the only one on other transports
+ */
+static inline uint16_t nvmf_host_ka_tag(const struct nvmf_host_transport_ops *ops)
+{
+	return ops->fabrics ? NVMF_HOST_KA_TAG : 0;
+}
 
 #define NVMF_HOST_MAX_RETRIES 5 /* as Linux nvme_max_retries */
 
@@ -257,6 +296,10 @@ struct nvmf_host_ctrl {
 	size_t nr_ns;
 
 	struct nvmf_host_ctrl_counters stats;
+
+	/* non-fabrics: how the last nvmf_host_ctrl_delete()'s shutdown went (CSTS.SHST
+	 * complete: 0; else -errno), for the state callback of DEAD */
+	int shutdown_status;
 };
 
 /* core (ctrl.c, queue.c); see also queue.h */

@@ -34,9 +34,10 @@ static size_t common_opts(struct cli_ctx *ctx, struct cli_opt *c)
 	size_t n = 0;
 
 	c[n++] = (struct cli_opt)CLI_OPT("transport", 't', CLI_OPT_STR, &k->transport, "STR",
-					 "transport type: tcp (default) or loop");
+					 "transport type: tcp (default), loop or vfio-user");
 	c[n++] = (struct cli_opt)CLI_OPT("traddr", 'a', CLI_OPT_STR, &k->traddr, "STR",
-					 "transport address (IPv4/IPv6 address or host name)");
+					 "transport address (IPv4/IPv6 address or host name; "
+					 "vfio-user: the socket path)");
 	c[n++] =
 		(struct cli_opt)CLI_OPT("trsvcid", 's', CLI_OPT_STR, &k->trsvcid, "STR",
 					disc ? "transport service id, the TCP port (default 8009)"

@@ -226,8 +226,17 @@ int cli_prepare(struct cli_ctx *ctx, struct nvmf_host_opts *o)
 		o->trtype = "loop";
 		o->loop_tgt = ctx->loop_tgt;
 		snprintf(ctx->devname, sizeof(ctx->devname), "loop");
+	} else if (!strcasecmp(c->transport, "vfio-user")) {
+		/* a PCIe controller: the socket is the address, Identify names the subsystem */
+		if (!c->traddr)
+			return cli_usage_error(ctx, "required argument [--traddr | -a] not "
+						    "specified (the vfio-user socket path)");
+		o->trtype = "vfio-user";
+		o->traddr = c->traddr;
+		snprintf(ctx->devname, sizeof(ctx->devname), "vfio-user:%s", o->traddr);
 	} else {
-		return cli_usage_error(ctx, "transport '%s' is not supported (tcp, loop)",
+		return cli_usage_error(ctx,
+				       "transport '%s' is not supported (tcp, loop, vfio-user)",
 				       c->transport);
 	}
 	o->subnqn = ctx->subnqn;
@@ -238,8 +247,15 @@ int cli_connect_with(struct cli_ctx *ctx, const struct nvmf_host_opts *o)
 {
 	int ret = nvmf_host_ctrl_connect(o, &ctx->ctrl);
 
-	if (!ret)
+	if (!ret) {
+		if (o->trtype && !strcmp(o->trtype, "vfio-user")) {
+			const struct nvme_id_ctrl *id = nvmf_host_ctrl_id(ctx->ctrl);
+
+			snprintf(ctx->subnqn, sizeof(ctx->subnqn), "%.*s", (int)sizeof(id->subnqn),
+				 id->subnqn);
+		}
 		return CLI_PROCEED;
+	}
 	ctx->ctrl = NULL;
 	if (ret > 0)
 		fprintf(stderr, "connect %s %s: NVMe status: %s(%#x)\n", ctx->devname, ctx->subnqn,
