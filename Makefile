@@ -93,6 +93,24 @@ interop: build deps-interop
 interop-host: build deps-interop
 	bash tests/interop/host-linux.sh --kernel $(INTEROP_KERNELS) ./$(BUILD)/tests/host/test_host_linux
 
+# vfio-user (PCIe NVMe emulated over a UNIX socket): QEMU >= 10.1 has the client device,
+# Debian 12 only 7.2, so it runs from a trixie root with QEMU from trixie-backports under
+# var/vfu/trixie (tests/interop/vfio-user/README.md). Idempotent: a ready root costs ~0 s.
+VFU_PKGS = debootstrap python3 util-linux jq zstd
+VFU_ROOT ?= var/vfu/trixie
+
+.PHONY: deps-vfio-user interop-vfio-user
+
+deps-vfio-user: deps-interop
+	$(call apt_install,$(VFU_PKGS))
+	bash tests/interop/vfio-user/mkroot.sh $(VFU_ROOT)
+
+# The Linux PCIe nvme driver in a QEMU guest against nvmf-tgt's vfio-user port (one guest
+# per kernel); run.sh writes the target's JSON config and exports its path as VFU_CONFIG.
+interop-vfio-user: build deps-vfio-user
+	VFU_ROOT=$(VFU_ROOT) bash tests/interop/vfio-user/run.sh --kernel $(INTEROP_KERNELS) \
+	  --target-cmd './$(BUILD)/nvmf-tgt -c "$$VFU_CONFIG"'
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -104,7 +122,7 @@ format-check: deps
 
 # interop runs last: its closing line, "interop: N passed, M failed", ends the output
 test: build format-check test-unit test-integration test-cli test-asan test-tsan fuzz interop-host \
-      interop
+      interop-vfio-user interop
 
 # Not part of make test: prints numbers and never fails on them (bench/run.sh and
 # bench/RESULTS.md say what it runs). BENCH_SECONDS per perf run (10), RUNS rounds (5),
