@@ -133,7 +133,10 @@ cat >"$work/tgt.json" <<EOF
     { "portid": 2,
       "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "127.0.0.1",
                 "trsvcid": "$disc_port", "treq": "not specified" },
-      "subsystems": [], "referrals": [], "param": {} }
+      "subsystems": [], "referrals": [], "param": {} },
+    { "portid": 3,
+      "addr": { "trtype": "vfio-user", "traddr": "$work/vfu.sock" },
+      "subsystems": ["$NQN"], "vfio_user": { "kas": 0 } }
   ],
   "subsystems": [
     { "nqn": "$NQN",
@@ -587,6 +590,45 @@ subcommand_checks
 mode=loop P="loop: " nqn=$LOOP_NQN serial=$LOOP_SERIAL model=nvmf-cli-loop
 C=("${L[@]}")
 subcommand_checks
+
+# --- vfio-user: the daemon's PCIe controller (port 3), a non-fabrics controller -------------
+#
+# The same subsystem as over TCP, reached as a PCIe device: Identify says so, data written
+# here is what TCP reads, and passthrough may not set the keep-alive timer (seed 003).
+
+V=(--transport vfio-user --traddr "$work/vfu.sock")
+if run "vfio-user: id-ctrl -o json" 0 "$N" id-ctrl "${V[@]}" -o json; then
+	check "vfio-user id-ctrl: I/O controller, no keep-alive, no fabrics fields, the subsystem" \
+		"d['cntrltype'] == 1 and d['kas'] == 0 and d['ioccsz'] == 0 and d['subnqn'] == '$NQN' and d['sn'].strip() == '$SERIAL'"
+fi
+run "vfio-user: missing --traddr exits 2" 2 "$N" id-ctrl --transport vfio-user && ok "vfio-user: missing --traddr exits 2"
+head -c 131072 /dev/urandom >"$work/vfu.bin"
+if run "vfio-user: write 128 KiB (PRP list)" 0 "$N" write "${V[@]}" --namespace-id 1 -s 20000 -z 131072 -d "$work/vfu.bin"; then
+	if run "vfio-user: read back" 0 "$N" read "${V[@]}" --namespace-id 1 -s 20000 -z 131072 -d "$work/vfu-read.bin" &&
+		cmp -s "$work/vfu.bin" "$work/vfu-read.bin"; then
+		ok "vfio-user: write + read: byte-identical"
+	else
+		bad "vfio-user: write + read: data differs"
+	fi
+	if run "vfio-user: the same blocks over TCP" 0 "$N" read "${TCP[@]}" --namespace-id 1 -s 20000 -z 131072 -d "$work/vfu-tcp.bin" &&
+		cmp -s "$work/vfu.bin" "$work/vfu-tcp.bin"; then
+		ok "vfio-user: TCP reads what vfio-user wrote"
+	else
+		bad "vfio-user: TCP reads other data"
+	fi
+fi
+if run "vfio-user: set-feature KATO refused (seed 003)" 1 "$N" set-feature "${V[@]}" -f 0x0f --value 5000; then
+	grep_out "vfio-user: set-feature KATO: Operation not supported" 'Operation not supported' "$work/err"
+fi
+if run "vfio-user: get-feature number of queues" 0 "$N" get-feature "${V[@]}" -f 7 -o json; then
+	check "vfio-user get-feature 7: Number of Queues" "d['feature_id'] == 7 and d['name'] == 'Number of Queues' and d['sel'] == 'Current'"
+fi
+if run "vfio-user: reset -o json" 0 "$N" reset "${V[@]}" -o json; then
+	check "vfio-user reset: live again, new cntlid" "d['state'] == 'live' and d['cntlid'] != d['cntlid_before']"
+fi
+if run "vfio-user: perf randread 1 s" 0 "$N" perf "${V[@]}" -q 16 -o 4096 -w randread -t 1 --json; then
+	check "vfio-user perf: iops > 0, no errors" "d['transport'] == 'vfio-user' and d['iops'] > 0 and d['errors'] == 0"
+fi
 
 # --- more of the loop transport ------------------------------------------------------------
 
