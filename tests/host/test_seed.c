@@ -42,6 +42,7 @@
 #include <cmocka.h>
 
 #include "host_test_util.h"
+#include "tgt_test_util.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SEED_SANITIZER 1
@@ -196,83 +197,15 @@ static struct nvmf_host_ctrl *connect_ctrl(const char *trtype, bool threaded, in
 	return ctrl;
 }
 
-/* The target's view of controller @cntlid of SUBNQN; false if it has none. */
-static bool tgt_ctrl(uint16_t cntlid, struct nvmf_tgt_ctrl_info *out)
-{
-	struct nvmf_tgt_ctrl_info info[16];
-	size_t n = nvmf_tgt_ctrl_list(tgt, SUBNQN, info, 16);
-
-	for (size_t i = 0; i < n && i < 16; i++) {
-		if (info[i].cntlid == cntlid) {
-			*out = info[i];
-			return true;
-		}
-	}
-	return false;
-}
-
-static uint64_t tgt_ka_count(uint16_t cntlid)
-{
-	struct nvmf_tgt_ctrl_info i;
-
-	assert_true(tgt_ctrl(cntlid, &i));
-	return i.keep_alive_count;
-}
-
-static uint32_t tgt_kato(uint16_t cntlid)
-{
-	struct nvmf_tgt_ctrl_info i;
-
-	assert_true(tgt_ctrl(cntlid, &i));
-	return i.kato_ms;
-}
-
-/* Controllers of the whole target, the discovery subsystem included. */
-static size_t tgt_nr_ctrls(void)
-{
-	struct nvmf_tgt_ctrl_info info[4];
-
-	return nvmf_tgt_ctrl_list(tgt, NULL, info, 4);
-}
-
-static bool fault_info(uint32_t id, struct nvmf_tgt_fault_info *out)
-{
-	struct nvmf_tgt_fault_info info[16];
-	size_t n = nvmf_tgt_fault_list(tgt, info, 16);
-
-	for (size_t i = 0; i < n && i < 16; i++) {
-		if (info[i].id == id) {
-			*out = info[i];
-			return true;
-		}
-	}
-	return false;
-}
-
-static uint32_t fault_held(uint32_t id)
-{
-	struct nvmf_tgt_fault_info i;
-
-	return fault_info(id, &i) ? i.held : UINT32_MAX;
-}
-
-static struct nvmf_host_ctrl_stats host_stats(struct nvmf_host_ctrl *ctrl)
-{
-	struct nvmf_host_ctrl_stats st;
-
-	assert_int_equal(nvmf_host_ctrl_get_stats(ctrl, &st), 0);
-	return st;
-}
-
 /* Nothing of the host library or of the target's controllers is left. */
 static void assert_all_gone(void)
 {
 	struct nvmf_host_objects o;
 
 	/* a TCP controller goes on the target's reactor once it saw the connection close */
-	WAIT_FOR(NULL, WAIT_MS, !tgt_nr_ctrls() && !atomic_load(&tgt->nr_sqs));
+	WAIT_FOR(NULL, WAIT_MS, !tgt_nr_ctrls(tgt) && !atomic_load(&tgt->nr_sqs));
 	nvmf_host_get_objects(&o);
-	if (tgt_nr_ctrls() || atomic_load(&tgt->nr_sqs) || o.ctrls || o.queues ||
+	if (tgt_nr_ctrls(tgt) || atomic_load(&tgt->nr_sqs) || o.ctrls || o.queues ||
 	    o.transport_queues) {
 		struct nvmf_tgt_ctrl_info info[8];
 		size_t n = nvmf_tgt_ctrl_list(tgt, NULL, info, 8);
@@ -287,7 +220,7 @@ static void assert_all_gone(void)
 				info[i].cntlid, info[i].subsys_nqn, info[i].state,
 				info[i].nr_io_queues, info[i].kato_ms);
 	}
-	assert_int_equal(tgt_nr_ctrls(), 0);
+	assert_int_equal(tgt_nr_ctrls(tgt), 0);
 	assert_int_equal(atomic_load(&tgt->nr_ctrls), 0);
 	assert_int_equal(atomic_load(&tgt->nr_sqs), 0);
 	assert_int_equal(o.ctrls, 0);
@@ -861,20 +794,20 @@ static void seed002(const char *trtype)
 
 	ctrl = connect_ctrl(trtype, false, S2_KATO_MS, 1, &h);
 	cntlid = nvmf_host_ctrl_cntlid(ctrl);
-	assert_int_equal(tgt_kato(cntlid), S2_KATO_MS);
+	assert_int_equal(tgt_kato(tgt, SUBNQN, cntlid), S2_KATO_MS);
 	assert_int_equal(nvmf_tgt_fault_add(tgt, &f, &id), 0);
 
 	/* every normal admin tag, held by the target */
 	n = s2_fill_tags(ctrl, a, NVMF_HOST_AQ_DEPTH);
 	assert_int_equal(n, S2_NORMAL_TAGS);
-	WAIT_FOR(ctrl, WAIT_MS, fault_held(id) == n);
-	assert_int_equal(fault_held(id), n);
+	WAIT_FOR(ctrl, WAIT_MS, fault_held(tgt, id) == n);
+	assert_int_equal(fault_held(tgt, id), n);
 
 	/* 3 x KATO: keep-alive goes on from its reserved tag, the controller stays LIVE */
-	ka0 = tgt_ka_count(cntlid);
+	ka0 = tgt_ka_count(tgt, SUBNQN, cntlid);
 	st0 = host_stats(ctrl);
 	pass_time(ctrl, 3 * S2_KATO_MS);
-	ka1 = tgt_ka_count(cntlid);
+	ka1 = tgt_ka_count(tgt, SUBNQN, cntlid);
 	st1 = host_stats(ctrl);
 	host_ka = st1.keep_alives - st0.keep_alives;
 	assert_int_equal(nvmf_host_ctrl_get_state(ctrl), NVMF_CTRL_LIVE);
@@ -897,8 +830,8 @@ static void seed002(const char *trtype)
 	/* held again, then the target fails the controller: the host reconnects */
 	n2 = s2_fill_tags(ctrl, b, NVMF_HOST_AQ_DEPTH);
 	assert_int_equal(n2, n);
-	WAIT_FOR(ctrl, WAIT_MS, fault_held(id) == n2);
-	assert_int_equal(fault_held(id), n2);
+	WAIT_FOR(ctrl, WAIT_MS, fault_held(tgt, id) == n2);
+	assert_int_equal(fault_held(tgt, id), n2);
 	st1 = host_stats(ctrl);
 	t_fail = now_ms();
 	assert_int_equal(nvmf_tgt_ctrl_fail(tgt, SUBNQN, cntlid), 0);
@@ -917,8 +850,8 @@ static void seed002(const char *trtype)
 	 * (Linux requeues what it cancels with Host Aborted Command) and sent them again on
 	 * the new association, where the rule holds them again. None has completed yet.
 	 */
-	WAIT_FOR(ctrl, WAIT_MS, fault_held(id) == n2);
-	assert_int_equal(fault_held(id), n2);
+	WAIT_FOR(ctrl, WAIT_MS, fault_held(tgt, id) == n2);
+	assert_int_equal(fault_held(tgt, id), n2);
 	assert_int_equal(s2_calls(b, n2), 0);
 	assert_int_equal(st2.retried, st1.retried + n2);
 	released = nvmf_tgt_fault_release(tgt, id);
@@ -987,10 +920,10 @@ static int s3_set_kato(struct nvmf_host_ctrl *ctrl, uint32_t kato_ms)
 /* Keep Alive commands the target received from @cntlid in S3_WINDOW_MS. */
 static uint64_t s3_ka_in_window(uint16_t cntlid)
 {
-	uint64_t ka0 = tgt_ka_count(cntlid);
+	uint64_t ka0 = tgt_ka_count(tgt, SUBNQN, cntlid);
 
 	pass_time(NULL, S3_WINDOW_MS);
-	return tgt_ka_count(cntlid) - ka0;
+	return tgt_ka_count(tgt, SUBNQN, cntlid) - ka0;
 }
 
 static void test_seed003_tcp(void **state)
@@ -1006,7 +939,7 @@ static void test_seed003_tcp(void **state)
 	(void)state;
 	ctrl = connect_ctrl("tcp", true, 5000, 1, &h);
 	cntlid = nvmf_host_ctrl_cntlid(ctrl);
-	assert_int_equal(tgt_kato(cntlid), 5000);
+	assert_int_equal(tgt_kato(tgt, SUBNQN, cntlid), 5000);
 	/* Get Features is not filtered: the target's KATO */
 	get.cdw10 = NVME_FEAT_KATO;
 	assert_int_equal(nvmf_host_passthru(ctrl, true, &get, NULL, 0, 0, &result), 0);
@@ -1014,20 +947,20 @@ static void test_seed003_tcp(void **state)
 
 	/* 1 s: several keep-alives in 3 s (every KATO / 4 with TBKAS, idle) */
 	assert_int_equal(s3_set_kato(ctrl, 1000), 0);
-	assert_int_equal(tgt_kato(cntlid), 1000);
+	assert_int_equal(tgt_kato(tgt, SUBNQN, cntlid), 1000);
 	assert_int_equal(atomic_load(&ctrl->passthru_kato_ms), 1000);
 	ka_fast = s3_ka_in_window(cntlid);
 	assert_true(ka_fast >= 2);
 
 	/* 30 s: every 7.5 s; at most the one the old pace had already sent */
 	assert_int_equal(s3_set_kato(ctrl, 30000), 0);
-	assert_int_equal(tgt_kato(cntlid), 30000);
+	assert_int_equal(tgt_kato(tgt, SUBNQN, cntlid), 30000);
 	ka_slow = s3_ka_in_window(cntlid);
 	assert_true(ka_slow <= 1);
 
 	/* 1.5 s: the target rounds to 100 ms, the host up to whole seconds (DIV_ROUND_UP) */
 	assert_int_equal(s3_set_kato(ctrl, 1500), 0);
-	assert_int_equal(tgt_kato(cntlid), 1500);
+	assert_int_equal(tgt_kato(tgt, SUBNQN, cntlid), 1500);
 	assert_int_equal(atomic_load(&ctrl->passthru_kato_ms), 2000);
 	assert_int_equal(nvmf_host_passthru(ctrl, true, &get, NULL, 0, 0, &result), 0);
 	assert_int_equal(result, 1500);
@@ -1042,7 +975,7 @@ static void test_seed003_tcp(void **state)
 	bad.cdw11 = 1000;
 	assert_int_equal(nvmf_host_passthru(ctrl, true, &bad, NULL, 0, 0, NULL),
 			 NVME_SC_INVALID_FIELD | NVME_STATUS_DNR);
-	assert_int_equal(tgt_kato(cntlid), 1500);
+	assert_int_equal(tgt_kato(tgt, SUBNQN, cntlid), 1500);
 	assert_int_equal(atomic_load(&ctrl->passthru_kato_ms), 2000);
 
 	assert_int_equal(nvmf_host_ctrl_get_state(ctrl), NVMF_CTRL_LIVE);
@@ -1080,11 +1013,11 @@ static void test_seed003_filter(void **state)
 	ctrl->ops = &pcie_like;
 	assert_int_equal(s3_set_kato(ctrl, 1000), -EOPNOTSUPP);
 	ctrl->ops = ops;
-	assert_int_equal(tgt_kato(cntlid), 5000);
+	assert_int_equal(tgt_kato(tgt, SUBNQN, cntlid), 5000);
 	assert_int_equal(atomic_load(&ctrl->passthru_kato_ms), 0);
 	/* the same command on fabrics goes through */
 	assert_int_equal(s3_set_kato(ctrl, 1000), 0);
-	assert_int_equal(tgt_kato(cntlid), 1000);
+	assert_int_equal(tgt_kato(tgt, SUBNQN, cntlid), 1000);
 	printf("seed003 filter: Set Features KATO on a non-fabrics controller: %d (-EOPNOTSUPP), "
 	       "not sent; on fabrics: 0\n",
 	       -EOPNOTSUPP);
@@ -1145,7 +1078,7 @@ static void keep_alive_timeout(const char *trtype)
 	assert_int_not_equal(nvmf_host_ctrl_cntlid(ctrl), cntlid);
 	st1 = host_stats(ctrl);
 	assert_true(st1.reconnects >= st0.reconnects + 1);
-	assert_true(fault_info(id, &fi));
+	assert_true(fault_info(tgt, id, &fi));
 	assert_int_equal(fi.hits, 1);
 	/* the data from before, and new I/O, on the new association */
 	write_read_back(ctrl, 64, 8, 12);

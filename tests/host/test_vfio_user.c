@@ -35,6 +35,7 @@
 #include <cmocka.h>
 
 #include "host_test_util.h"
+#include "tgt_test_util.h"
 
 #define SUBNQN "nqn.2024-01.io.nvmf:vfio-user"
 #define NSID 1
@@ -147,87 +148,14 @@ static struct nvmf_host_ctrl *connect_ctrl(const struct copts *c, struct hstate 
 	return ctrl;
 }
 
-static bool tgt_ctrl(uint16_t cntlid, struct nvmf_tgt_ctrl_info *out)
-{
-	struct nvmf_tgt_ctrl_info info[16];
-	size_t n = nvmf_tgt_ctrl_list(tgt, SUBNQN, info, 16);
-
-	for (size_t i = 0; i < n && i < 16; i++) {
-		if (info[i].cntlid == cntlid) {
-			*out = info[i];
-			return true;
-		}
-	}
-	return false;
-}
-
-static uint64_t tgt_ka_count(uint16_t cntlid)
-{
-	struct nvmf_tgt_ctrl_info i;
-
-	assert_true(tgt_ctrl(cntlid, &i));
-	return i.keep_alive_count;
-}
-
-static uint32_t tgt_kato(uint16_t cntlid)
-{
-	struct nvmf_tgt_ctrl_info i;
-
-	assert_true(tgt_ctrl(cntlid, &i));
-	return i.kato_ms;
-}
-
-static size_t tgt_nr_ctrls(void)
-{
-	struct nvmf_tgt_ctrl_info info[4];
-
-	return nvmf_tgt_ctrl_list(tgt, NULL, info, 4);
-}
-
-static bool fault_info(uint32_t id, struct nvmf_tgt_fault_info *out)
-{
-	struct nvmf_tgt_fault_info info[16];
-	size_t n = nvmf_tgt_fault_list(tgt, info, 16);
-
-	for (size_t i = 0; i < n && i < 16; i++) {
-		if (info[i].id == id) {
-			*out = info[i];
-			return true;
-		}
-	}
-	return false;
-}
-
-static uint32_t fault_held(uint32_t id)
-{
-	struct nvmf_tgt_fault_info i;
-
-	return fault_info(id, &i) ? i.held : UINT32_MAX;
-}
-
-static uint64_t fault_hits(uint32_t id)
-{
-	struct nvmf_tgt_fault_info i;
-
-	return fault_info(id, &i) ? i.hits : UINT64_MAX;
-}
-
-static struct nvmf_host_ctrl_stats host_stats(struct nvmf_host_ctrl *ctrl)
-{
-	struct nvmf_host_ctrl_stats st;
-
-	assert_int_equal(nvmf_host_ctrl_get_stats(ctrl, &st), 0);
-	return st;
-}
-
 /* Nothing of the host library is left, and the target has no controller any more. */
 static void assert_all_gone(void)
 {
 	struct nvmf_host_objects o;
 
-	WAIT_FOR(NULL, WAIT_MS, !tgt_nr_ctrls());
+	WAIT_FOR(NULL, WAIT_MS, !tgt_nr_ctrls(tgt));
 	nvmf_host_get_objects(&o);
-	assert_int_equal(tgt_nr_ctrls(), 0);
+	assert_int_equal(tgt_nr_ctrls(tgt), 0);
 	assert_int_equal(o.ctrls, 0);
 	assert_int_equal(o.queues, 0);
 	assert_int_equal(o.reqs, 0);
@@ -295,7 +223,7 @@ static void test_connect_identify(void **state)
 	struct copts c = { .sock = sock_plain, .nr_io_queues = 2 };
 	struct nvmf_host_ns_info ns[4];
 	const struct nvme_id_ctrl *id;
-	struct nvmf_tgt_ctrl_info ti;
+	struct nvmf_tgt_ctrl_info ti = { 0 };
 	struct hstate h = { 0 };
 	struct nvmf_host_ctrl *ctrl;
 	uint64_t cap;
@@ -316,7 +244,7 @@ static void test_connect_identify(void **state)
 	assert_int_equal(ns[0].nsid, NSID);
 	assert_int_equal(ns[0].nsze << ns[0].lba_shift, NS_BYTES);
 	/* the target's view: one live controller, enabled and ready, both I/O queues */
-	assert_true(tgt_ctrl(nvmf_host_ctrl_cntlid(ctrl), &ti));
+	assert_true(tgt_ctrl(tgt, SUBNQN, nvmf_host_ctrl_cntlid(ctrl), &ti));
 	assert_int_equal(ti.cc & NVME_CC_ENABLE, NVME_CC_ENABLE);
 	assert_int_equal(ti.csts & NVME_CSTS_RDY, NVME_CSTS_RDY);
 	assert_int_equal(ti.nr_io_queues, 2);
@@ -508,17 +436,17 @@ static void test_delete(void **state)
 	ctrl = connect_ctrl(&c, &h);
 	memset(buf, 0x5a, sizeof(buf));
 	assert_int_equal(nvmf_host_write(ctrl, NSID, 0, 8, buf, false), 0);
-	assert_int_equal(tgt_nr_ctrls(), 1);
+	assert_int_equal(tgt_nr_ctrls(tgt), 1);
 	nvmf_host_ctrl_delete(ctrl);
 	assert_true(atomic_load(&h.dead));
 	/* the host saw CSTS.SHST = complete after writing CC.SHN = normal */
 	assert_int_equal(atomic_load(&h.shutdown_status), 0);
 	assert_int_equal(h.final.submitted, h.final.completed);
 	assert_int_equal(h.final.completed_error, 0);
-	WAIT_FOR(NULL, WAIT_MS, tgt_nr_ctrls() == 0);
-	assert_int_equal(tgt_nr_ctrls(), 0);
+	WAIT_FOR(NULL, WAIT_MS, tgt_nr_ctrls(tgt) == 0);
+	assert_int_equal(tgt_nr_ctrls(tgt), 0);
 	printf("vfio-user delete: shutdown complete (CSTS.SHST 10b), target controllers: %zu\n",
-	       tgt_nr_ctrls());
+	       tgt_nr_ctrls(tgt));
 	assert_all_gone();
 }
 
@@ -626,7 +554,7 @@ static void test_seed002(void **state)
 	cntlid = nvmf_host_ctrl_cntlid(ctrl);
 	assert_int_equal(nvmf_host_ctrl_id(ctrl)->kas, KAS);
 	assert_int_equal(ctrl->kato_ms, S2_KATO_MS);
-	assert_int_equal(tgt_kato(cntlid), S2_KATO_MS);
+	assert_int_equal(tgt_kato(tgt, SUBNQN, cntlid), S2_KATO_MS);
 	assert_int_equal(nvmf_tgt_fault_add(tgt, &f, &id), 0);
 
 	while (n < NVMF_HOST_AQ_DEPTH &&
@@ -634,13 +562,13 @@ static void test_seed002(void **state)
 		n++;
 	assert_int_equal(ret, -EAGAIN);
 	assert_int_equal(n, S2_NORMAL_TAGS);
-	WAIT_FOR(ctrl, WAIT_MS, fault_held(id) == n);
-	assert_int_equal(fault_held(id), n);
+	WAIT_FOR(ctrl, WAIT_MS, fault_held(tgt, id) == n);
+	assert_int_equal(fault_held(tgt, id), n);
 
-	ka0 = tgt_ka_count(cntlid);
+	ka0 = tgt_ka_count(tgt, SUBNQN, cntlid);
 	st0 = host_stats(ctrl);
 	pass_time(ctrl, 3 * S2_KATO_MS);
-	ka1 = tgt_ka_count(cntlid);
+	ka1 = tgt_ka_count(tgt, SUBNQN, cntlid);
 	st1 = host_stats(ctrl);
 	assert_int_equal(nvmf_host_ctrl_get_state(ctrl), NVMF_CTRL_LIVE);
 	assert_int_equal(atomic_load(&h.resets), 0);
@@ -677,10 +605,10 @@ static void test_kas0_no_keep_alive(void **state)
 	ctrl = connect_ctrl(&c, &h);
 	assert_int_equal(nvmf_host_ctrl_id(ctrl)->kas, 0);
 	assert_int_equal(ctrl->kato_ms, 0);
-	assert_int_equal(tgt_kato(nvmf_host_ctrl_cntlid(ctrl)), 0);
+	assert_int_equal(tgt_kato(tgt, SUBNQN, nvmf_host_ctrl_cntlid(ctrl)), 0);
 	pass_time(ctrl, 1500);
 	assert_int_equal(host_stats(ctrl).keep_alives, 0);
-	assert_int_equal(tgt_ka_count(nvmf_host_ctrl_cntlid(ctrl)), 0);
+	assert_int_equal(tgt_ka_count(tgt, SUBNQN, nvmf_host_ctrl_cntlid(ctrl)), 0);
 	nvmf_host_ctrl_delete(ctrl);
 	assert_all_gone();
 }
@@ -719,10 +647,10 @@ static void seed003(bool threaded)
 
 	ctrl = connect_ctrl(&c, &h);
 	cntlid = nvmf_host_ctrl_cntlid(ctrl);
-	assert_int_equal(tgt_kato(cntlid), 2000);
+	assert_int_equal(tgt_kato(tgt, SUBNQN, cntlid), 2000);
 	assert_int_equal(nvmf_tgt_fault_add(tgt, &f, &id), 0);
 	st0 = host_stats(ctrl);
-	ka0 = tgt_ka_count(cntlid);
+	ka0 = tgt_ka_count(tgt, SUBNQN, cntlid);
 
 	sf.cdw11 = 1000;
 	sfs.cdw11 = 30000;
@@ -734,11 +662,11 @@ static void seed003(bool threaded)
 	pass_time(threaded ? NULL : ctrl, 2500);
 	assert_int_equal(atomic_load(&a.calls), 0);
 	st1 = host_stats(ctrl);
-	ka1 = tgt_ka_count(cntlid);
+	ka1 = tgt_ka_count(tgt, SUBNQN, cntlid);
 	/* nothing reached the target, nothing was counted as submitted */
-	assert_int_equal(fault_hits(id), 0);
+	assert_int_equal(fault_hits(tgt, id), 0);
 	assert_int_equal(st1.submitted, st0.submitted);
-	assert_int_equal(tgt_kato(cntlid), 2000);
+	assert_int_equal(tgt_kato(tgt, SUBNQN, cntlid), 2000);
 	assert_int_equal(ctrl->kato_ms, 2000);
 	/* Linux's pace: KATO / 2, KATO / 4 with traffic-based keep-alive */
 	assert_int_equal(ctrl->ka_interval_ms, ctrl->tbkas ? 500 : 1000);
@@ -747,7 +675,7 @@ static void seed003(bool threaded)
 	/* the rule does count Set Features: another feature goes through and is seen */
 	assert_int_equal(
 		nvmf_host_set_feature(ctrl, NVME_FEAT_NUM_QUEUES, 0, 0, false, NULL, 0, &res), 0);
-	assert_int_equal(fault_hits(id), 1);
+	assert_int_equal(fault_hits(tgt, id), 1);
 	assert_int_equal(nvmf_tgt_fault_remove(tgt, id), 0);
 	printf("seed003 vfio-user (%s): Set Features KATO via passthru, passthru with SV, "
 	       "set_feature, submit_admin: -EOPNOTSUPP, target saw 0 Set Features (then 1 for "
