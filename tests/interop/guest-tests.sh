@@ -97,84 +97,18 @@ export ADDR IO_PORT DISC_PORT NQN BACKING CASE_TIMEOUT DEBUG RPC_PORT
 
 # ---------------------------------------------------------------- helpers
 
-# Inside a case: record the one-line detail of the result.
-detail() { printf '%s\n' "$*" >"$DETAIL_FILE"; }
-# Inside a case: fail with a reason (ends the case process).
-fail() {
-	printf '%s\n' "$*" >"$DETAIL_FILE"
-	echo "FAIL: $*"
-	exit 1
-}
-
-# run CMD...: echo it, capture stdout+stderr in OUT and the status in RC, show
-# the output (first 120 lines) in the case log. Returns RC.
-run() {
-	local t0 dt
-	t0=$(date +%s)
-	echo "+ $*"
-	OUT=$("$@" 2>&1)
-	RC=$?
-	dt=$(($(date +%s) - t0))
-	[ -n "$OUT" ] && printf '%s\n' "$OUT" | head -n 120
-	[ "$RC" = 0 ] || echo "  (exit $RC)"
-	[ "$dt" -lt 2 ] || echo "  (${dt}s)"
-	return "$RC"
-}
-lastline() { printf '%s\n' "$OUT" | grep -v '^[[:space:]]*$' | tail -n 1; }
-
-# JSON scalars from nvme-cli's pretty output in $OUT: first match of "KEY".
-jval() {
-	printf '%s\n' "$OUT" | sed -n "s/^[[:space:]]*\"$1\"[[:space:]]*:[[:space:]]*\(.*\)\$/\1/p" |
-		head -n 1 | sed -e 's/,[[:space:]]*$//' -e 's/^"//' -e 's/"$//'
-}
-trim() { printf '%s' "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//'; }
-is_uint() { case "$1" in ''|*[!0-9]*) return 1 ;; esac; return 0; }
-# Numbers as nvme-cli prints them: decimal or 0x-hex.
-num() { case "$1" in 0x*|0X*) printf '%d' "$1" ;; *) printf '%s' "$1" ;; esac; }
+# detail, fail, run, jval, ns_of_ctrl, dmesg_check, the case runner, ...: shared
+# with the vfio-user guest; beside this script, in the image as in the tree.
+RESULT_TAG=INTEROP
+# shellcheck source=tests/interop/guest-lib.sh
+. "${SELF%/*}/guest-lib.sh"
 
 # The connected TCP controller (nvmeX) of the subsystem under test.
-ctrl_of_nqn() {
-	local d
-	for d in /sys/class/nvme/nvme*; do
-		[ -e "$d/subsysnqn" ] || continue
-		[ "$(cat "$d/subsysnqn" 2>/dev/null)" = "$NQN" ] || continue
-		[ "$(cat "$d/transport" 2>/dev/null)" = tcp ] || continue
-		echo "${d##*/}"
-		return 0
-	done
-	return 1
-}
-ctrl_state() { cat "/sys/class/nvme/$1/state" 2>/dev/null || echo gone; }
-
-# The first namespace block device of controller $1: the multipath head
-# (in the nvme-subsystem folder) or, without native multipath, nvmeXnY.
-ns_of_ctrl() {
-	local s d n
-	for s in /sys/class/nvme-subsystem/nvme-subsys* "/sys/class/nvme/$1"; do
-		[ -e "$s/$1" ] || [ "$s" = "/sys/class/nvme/$1" ] || continue
-		for d in "$s"/nvme*n*; do
-			n=${d##*/}
-			case "$n" in nvme*c*n*) continue ;; esac
-			[ -b "/dev/$n" ] && { echo "$n"; return 0; }
-		done
-	done
-	return 1
-}
+ctrl_of_nqn() { ctrl_of tcp "$NQN"; }
 
 # wait_ns: wait up to NS_WAIT s for a live controller with a namespace; sets
 # CTRL and NS.
-wait_ns() {
-	local i=0 c n
-	while [ $i -lt $((NS_WAIT * 5)) ]; do
-		if c=$(ctrl_of_nqn) && [ "$(ctrl_state "$c")" = live ] && n=$(ns_of_ctrl "$c"); then
-			CTRL=$c NS=$n
-			return 0
-		fi
-		usleep 200000
-		i=$((i + 1))
-	done
-	return 1
-}
+wait_ns() { wait_live ctrl_of_nqn "$NS_WAIT"; }
 
 # connect_ctrl [nvme connect options]: connect, wait for the namespace.
 connect_ctrl() {
@@ -208,19 +142,6 @@ need_ctrl() {
 	fi
 }
 
-# fio engine: io_uring if the guest's fio and kernel run it, else libaio.
-pick_engine() {
-	local e
-	for e in io_uring libaio; do
-		if fio --name=probe --filename="/dev/$NS" --readonly --rw=read --bs=4k --size=64k \
-			--direct=1 --ioengine=$e --output=/dev/null >/dev/null 2>&1; then
-			echo $e
-			return 0
-		fi
-	done
-	echo psync
-}
-
 # fio_verify_cmd TOTAL_MB LOG: write+verify (crc32c) TOTAL_MB over two jobs of
 # TOTAL_MB/2 each on disjoint halves, random sizes 4k..128k, iodepth 8, O_DIRECT.
 fio_verify_cmd() {
@@ -250,11 +171,6 @@ fio_check() {
 	FIO_ENGINE=$(sed -n 's/^engine=//p' "$1")
 	FIO_BW=$(sed -n 's/.*WRITE: bw=\([^ ,]*\).*/\1/p' "$1" | head -n 1)
 }
-
-dev_bytes() { blockdev --getsize64 "/dev/$1"; }
-# uptime in centiseconds, and the seconds since such a time as N.N
-now_cs() { sed 's/^\([0-9]*\)\.\([0-9][0-9]\).*/\1\2/' /proc/uptime; }
-secs_since() { local d=$(($(now_cs) - $1)); echo "$((d / 100)).$((d % 100 / 10))s"; }
 
 # Completed (read, write) commands of namespace $NS of controller $CTRL: the
 # multipath head has no statistics on older kernels, its hidden path nvmeXcYnZ
@@ -347,24 +263,6 @@ rpc_add_fault() {
 # Signs of a kernel in trouble: oops, BUG, WARNING, GPF, KASAN and
 # use-after-free reports, lockdep, hung tasks, refcount errors.
 DMESG_BAD='Oops|(^|[^A-Za-z_])(BUG|WARNING)([^A-Za-z_]|$)|general protection|use-after-free|KASAN|Call Trace|blocked for more than|refcount_t|possible circular locking'
-# dmesg_mark: remember where the kernel log is now (by timestamp: immune to
-# the ring buffer wrapping). dmesg_since prints what came after.
-dmesg_mark() {
-	DMESG_T0=$(dmesg | sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\].*/\1/p' | tail -n 1)
-	: "${DMESG_T0:=0}"
-}
-dmesg_since() {
-	dmesg | awk -v t0="$DMESG_T0" '
-		match($0, /^\[ *[0-9]+\.[0-9]+\]/) { t = substr($0, 2, RLENGTH - 2) + 0; on = (t > t0 + 0) }
-		on { print }'
-}
-# dmesg_check WHAT: fail if the kernel logged trouble since dmesg_mark.
-dmesg_check() {
-	local bad
-	bad=$(dmesg_since | grep -E "$DMESG_BAD" | head -n 3)
-	[ -z "$bad" ] || { dmesg_since | tail -n 60; fail "kernel log $1: $(printf '%s\n' "$bad" | tr '\n' ' ' | cut -c1-300)"; }
-}
-
 # ---------------------------------------------------------------- self-test target
 
 case_nvmet_setup() {
@@ -1073,56 +971,6 @@ fi
 [ "$setup" = 1 ] && cases="nvmet_setup $cases"
 [ "$serve" = 1 ] && cases=nvmet_setup
 
-# run_case NAME: run one case in its own session with a time limit, print its
-# log and the INTEROP-RESULT line.
-run_case() {
-	local c=$1 log=$WORK/$1.log det=$WORK/$1.detail pid rc t0 t i res d
-	: >"$det"
-	t0=$(date +%s)
-	echo "INTEROP-CASE $c start"
-	DETAIL_FILE=$det INTEROP_SELF_TEST=$setup setsid "$SELF" --run-one "$c" >"$log" 2>&1 </dev/null &
-	pid=$!
-	i=0
-	while kill -0 $pid 2>/dev/null; do
-		if [ $i -ge $((CASE_TIMEOUT * 2)) ]; then
-			echo "timed out after ${CASE_TIMEOUT}s" >>"$log"
-			printf 'timed out after %ss; last output: %s\n' "$CASE_TIMEOUT" \
-				"$(grep -v '^[[:space:]]*$' "$log" | tail -n 2 | tr '\n' ' ' | cut -c1-160)" >"$det"
-			kill -KILL -$pid 2>/dev/null || kill -KILL $pid 2>/dev/null
-			break
-		fi
-		usleep 500000
-		i=$((i + 1))
-	done
-	# a process stuck in the kernel ignores SIGKILL: do not wait for it forever
-	i=0
-	while kill -0 $pid 2>/dev/null && [ $i -lt 10 ]; do sleep 1; i=$((i + 1)); done
-	if kill -0 $pid 2>/dev/null; then
-		rc=124
-		echo "case process $pid is stuck (D state?); abandoning it" >>"$log"
-	else
-		wait $pid
-		rc=$?
-	fi
-	t=$(($(date +%s) - t0))
-	sed "s/^/  [$c] /" "$log"
-	d=$(head -n 1 "$det" | tr -d '\r')
-	if [ "$rc" = 0 ] && ! grep -q '^timed out' "$det"; then
-		res=PASS
-		npass=$((npass + 1))
-	else
-		res=FAIL
-		nfail=$((nfail + 1))
-		[ -n "$d" ] || d="exit status $rc"
-	fi
-	echo "INTEROP-RESULT $c $res (${t}s) $d"
-}
-
-mkdir -p $WORK
-npass=0 nfail=0
-echo "INTEROP-BEGIN cases=$(echo $cases | tr ' ' ',') addr=$ADDR port=$IO_PORT dport=$DISC_PORT nqn=$NQN kernel=$(uname -r)"
-for c in $cases; do
-	run_case "$c"
-done
-echo "INTEROP-SUMMARY passed=$npass failed=$nfail"
-[ "$nfail" = 0 ]
+# the case processes learn from it that the target is the in-guest nvmet
+export INTEROP_SELF_TEST=$setup
+run_cases "$cases" "addr=$ADDR port=$IO_PORT dport=$DISC_PORT nqn=$NQN"

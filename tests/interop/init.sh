@@ -24,22 +24,10 @@
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
 
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-exec </dev/console >/dev/console 2>&1
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mkdir -p /dev/pts /dev/shm
-mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-
-halt_guest() {
-	sync
-	poweroff -f
-	# poweroff should not return; if it does, make the kernel do it
-	echo o >/proc/sysrq-trigger
-	sleep 30
-}
+# guest_mounts and halt_guest: shared with the vfio-user guest's /init
+# shellcheck source=tests/interop/guest-lib.sh
+. /guest-lib.sh
+guest_mounts
 
 mode=remote cases="" nqn="" addr="" port="" dport="" backing="" timeout="" debug="" rpc=""
 for w in $(cat /proc/cmdline); do
@@ -107,4 +95,5 @@ echo "INTEROP-DMESG-BEGIN"
 dmesg
 echo "INTEROP-DMESG-END"
 echo "INTEROP-DONE"
+# shellcheck disable=SC2119 # INTEROP-DONE was the last line run.sh needs
 halt_guest

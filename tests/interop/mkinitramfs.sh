@@ -15,7 +15,8 @@
 #     a modules.dep made by depmod for this kernel
 #   - /etc/nvme/hostnqn and /etc/nvme/hostid from ONE fresh UUID (the 6.12 host
 #     refuses a connect whose hostid and hostnqn disagree)
-#   - /init (init.sh) and /guest-tests.sh (the test cases)
+#   - /init (init.sh), /guest-tests.sh (the test cases) and /guest-lib.sh (what
+#     both need, shared with the vfio-user guest)
 # What the guest does is chosen on the kernel command line (see init.sh), so one
 # image serves the self-test and the remote-target mode.
 set -euo pipefail
@@ -27,7 +28,7 @@ compress=zstd
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--compress) compress=$2; shift 2 ;;
-	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
@@ -108,32 +109,11 @@ ldconfig -r "$root" 2>/dev/null || log "warning: ldconfig -r failed (the loader'
 # --- kernel modules (dependency closure, decompressed)
 mdest=$root/usr/lib/modules/$kver
 mkdir -p "$mdest"
-add_module() { # add_module NAME: 0 if it is now in the image or built in
-	local line path rel deps
-	deps=$(modprobe -d "$kroot" -S "$kver" --show-depends "$1" 2>/dev/null) || return 1
-	while read -r line; do
-		case "$line" in
-		insmod\ *)
-			path=${line#insmod }
-			path=${path%% *}
-			rel=${path#"$kroot"/lib/modules/"$kver"/}
-			mkdir -p "$(dirname "$mdest/$rel")"
-			case "$rel" in
-			*.ko.xz) [ -f "$mdest/${rel%.xz}" ] || xz -dc "$path" >"$mdest/${rel%.xz}" ;;
-			*.ko.zst) [ -f "$mdest/${rel%.zst}" ] || zstd -qdc "$path" >"$mdest/${rel%.zst}" ;;
-			*.ko.gz) [ -f "$mdest/${rel%.gz}" ] || gzip -dc "$path" >"$mdest/${rel%.gz}" ;;
-			*) [ -f "$mdest/$rel" ] || cp "$path" "$mdest/$rel" ;;
-			esac
-			;;
-		builtin\ *) ;;
-		esac
-	done <<<"$deps"
-}
 for m in "${MODS_REQUIRED[@]}"; do
-	add_module "$m" || die "kernel $kver has no module $m"
+	add_module "$kroot" "$kver" "$mdest" "$m" || die "kernel $kver has no module $m"
 done
 for m in "${MODS_OPTIONAL[@]}"; do
-	add_module "$m" || log "note: kernel $kver has no module $m (skipped)"
+	add_module "$kroot" "$kver" "$mdest" "$m" || log "note: kernel $kver has no module $m (skipped)"
 done
 for f in modules.builtin modules.builtin.modinfo; do
 	[ -f "$kroot/lib/modules/$kver/$f" ] && cp "$kroot/lib/modules/$kver/$f" "$mdest/"
@@ -152,6 +132,7 @@ printf '%s\n' "$uuid" >"$root/etc/nvme/hostid"
 # --- init and the cases
 install -m 0755 "$INTEROP_DIR/init.sh" "$root/init"
 install -m 0755 "$INTEROP_DIR/guest-tests.sh" "$root/guest-tests.sh"
+install -m 0644 "$INTEROP_DIR/guest-lib.sh" "$root/guest-lib.sh"
 printf '%s\n' "$kver" >"$root/etc/interop-kver"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\n' >"$root/etc/group"

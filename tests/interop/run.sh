@@ -71,12 +71,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 export INTEROP_CACHE
-case "$kernels" in
-all) kernels="${INTEROP_KERNELS[*]}" ;;
-esac
-for k in $kernels; do
-	case " ${INTEROP_KERNELS[*]} " in *" $k "*) ;; *) die "unknown kernel '$k' (known: ${INTEROP_KERNELS[*]} all)" ;; esac
-done
+kernels=$(kernels_of "$kernels")
 [ "$self_test" = 1 ] && [ -n "$target_cmd" ] && die "--self-test and --target-cmd exclude each other"
 case "$nqn" in *[[:space:],\"\\]*) die "an NQN with spaces, commas, quotes or backslashes cannot go on the kernel command line" ;; esac
 for p in "$port" "$dport"; do
@@ -129,21 +124,8 @@ mkdir -p "$INTEROP_CACHE/logs" "$INTEROP_CACHE/images"
 stamp=$(date +%Y%m%d-%H%M%S)-$$
 
 # ---- target on the host
-target_pid=""
 target_log="$INTEROP_CACHE/logs/$stamp-target.log"
-stop_target() {
-	if [ -n "$target_pid" ] && kill -0 "$target_pid" 2>/dev/null; then
-		log "stopping target (pid $target_pid)"
-		kill -TERM -- "-$target_pid" 2>/dev/null || kill -TERM "$target_pid" 2>/dev/null || true
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$target_pid" 2>/dev/null || break
-			sleep 0.5
-		done
-		kill -KILL -- "-$target_pid" 2>/dev/null || true
-	fi
-	target_pid=""
-}
-trap stop_target EXIT
+trap target_stop EXIT
 trap 'exit 130' INT TERM
 
 listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
@@ -151,14 +133,8 @@ listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 if [ -n "$target_cmd" ]; then
 	listening "$port" && die "127.0.0.1:$port is already in use: stop that listener or drop --target-cmd"
 	log "starting target: $target_cmd (log: $target_log)"
-	setsid bash -c "$target_cmd" >"$target_log" 2>&1 </dev/null &
-	target_pid=$!
-	for i in $(seq 1 60); do
-		listening "$port" && break
-		kill -0 "$target_pid" 2>/dev/null || { tail -n 20 "$target_log" >&2; die "target exited before listening on $port"; }
-		sleep 0.5
-		[ "$i" = 60 ] && { tail -n 20 "$target_log" >&2; die "target not listening on 127.0.0.1:$port after 30 s"; }
-	done
+	target_start "$target_cmd" "$target_log" "listening on $port" \
+		"target not listening on 127.0.0.1:$port after 30 s" listening "$port"
 	log "target listening on 127.0.0.1:$port (pid $target_pid)"
 	if [ -n "$rpc_sock" ]; then
 		for _ in $(seq 1 20); do
@@ -197,7 +173,7 @@ summary=()
 
 boot_kernel() {
 	local k=$1 kdir="$INTEROP_CACHE/kernels/$1" img="$INTEROP_CACHE/images/initramfs-$1-$$.img"
-	local logf="$INTEROP_CACHE/logs/$stamp-$k.log" append netdev t0 qrc c line res pass=0 fail=0 bridge
+	local logf="$INTEROP_CACHE/logs/$stamp-$k.log" append netdev t0 qrc bridge why
 	local -a qemu
 	log "kernel $k ($(cat "$kdir/kver")): building initramfs"
 	"$INTEROP_DIR/mkinitramfs.sh" "$kdir" "$img"
@@ -245,53 +221,19 @@ boot_kernel() {
 	log "kernel $k: guest ended after $(($(date +%s) - t0))s (qemu status $qrc)"
 	rm -f "$img"
 
-	# Results: the last line per expected case; a missing one is a failure.
-	local -a lines=()
-	for c in $expected; do
-		line=$(grep -a -oE "INTEROP-RESULT $c (PASS|FAIL)( .*)?" "$logf" | tail -n 1 || true)
-		if [ -z "$line" ]; then
-			res=FAIL
-			line="INTEROP-RESULT $c FAIL (no result: guest crashed, hung or timed out before it)"
-		else
-			res=$(awk '{ print $3 }' <<<"$line")
-		fi
-		if [ "$res" = PASS ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
-		lines+=("$line")
-	done
-	if ! grep -aq 'INTEROP-SUMMARY ' "$logf"; then
-		local why="did not finish"
-		[ "$qrc" = 124 ] || [ "$qrc" = 137 ] && why="timed out after ${boot_timeout}s"
-		grep -aq 'Kernel panic' "$logf" && why="kernel panic: $(grep -a -m1 -oE 'Kernel panic.*' "$logf")"
-		fail=$((fail + 1))
-		lines+=("INTEROP-RESULT guest FAIL ($why)")
-	fi
-	total_pass=$((total_pass + pass))
-	total_fail=$((total_fail + fail))
-	summary+=("== kernel $k ($(cat "$kdir/kver")): $pass passed, $fail failed  [log: $logf${rpc_cmd:+, rpc: $rpc_log}]")
-	for line in "${lines[@]}"; do
-		summary+=("   ${line#INTEROP-RESULT }")
-	done
+	# Results: the last line per expected case; a missing one is a failure, and
+	# so is a guest that did not finish, for this reason.
+	why="did not finish"
+	[ "$qrc" = 124 ] || [ "$qrc" = 137 ] && why="timed out after ${boot_timeout}s"
+	grep -aq 'Kernel panic' "$logf" && why="kernel panic: $(grep -a -m1 -oE 'Kernel panic.*' "$logf")"
+	tally_guest INTEROP "$k" "$logf" "$logf${rpc_cmd:+, rpc: $rpc_log}" "$why" "$expected"
 }
 
 for k in $kernels; do
 	boot_kernel "$k"
 done
 
-# The target must survive the whole run, and a sanitizer build must stay quiet
-# (leak reports come at exit, so look after stopping it).
-if [ -n "$target_cmd" ]; then
-	target_alive=1
-	kill -0 "$target_pid" 2>/dev/null || target_alive=0
-	stop_target
-	if [ "$target_alive" = 0 ]; then
-		total_fail=$((total_fail + 1))
-		summary+=("== target: FAIL, it exited during the run  [log: $target_log]")
-	fi
-	if grep -aqE 'ERROR: (Address|Leak|Memory)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$target_log"; then
-		total_fail=$((total_fail + 1))
-		summary+=("== target: FAIL, sanitizer report: $(grep -a -m1 -E 'ERROR: (Address|Leak|Memory)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$target_log" | cut -c1-160)  [log: $target_log]")
-	fi
-fi
+[ -z "$target_cmd" ] || target_verdict "$target_log"
 
 echo
 echo "interop summary ($([ "$self_test" = 1 ] && echo "self-test: in-guest Linux nvmet" || echo "target on 127.0.0.1:$port"), nqn $nqn)"

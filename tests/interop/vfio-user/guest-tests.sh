@@ -23,9 +23,8 @@
 # and each loads the driver and waits for the controller itself, so any case can run
 # alone.
 #
-# The runner and helpers follow ../guest-tests.sh (same result format, same case
-# process model); that script runs its whole suite when executed, so it cannot be
-# sourced for them.
+# The runner and the generic helpers are ../guest-lib.sh, shared with ../guest-tests.sh
+# (same result format, same case process model).
 
 ALL_CASES="pci list id_ctrl fio_verify mkfs_mount reset kato shutdown"
 
@@ -58,7 +57,7 @@ while [ $# -gt 0 ]; do
 	--debug) DEBUG=1; shift ;;
 	--list) list=1; shift ;;
 	--run-one) run_one=$2; shift 2 ;;
-	-h|--help) sed -n '2,28p' "$SELF"; exit 0 ;;
+	-h|--help) sed -n '2,27p' "$SELF"; exit 0 ;;
 	-*) echo "guest-tests.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -67,54 +66,15 @@ export SN MN NQN KAS CASE_TIMEOUT DEBUG
 
 # ---------------------------------------------------------------- helpers
 
-detail() { printf '%s\n' "$*" >"$DETAIL_FILE"; }
-fail() {
-	printf '%s\n' "$*" >"$DETAIL_FILE"
-	echo "FAIL: $*"
-	exit 1
-}
+# detail, fail, run, jval, ns_of_ctrl, dmesg_check, the case runner, ...: shared with
+# the TCP guest. In the image it is beside this script (the base archive's
+# /guest-lib.sh); in the tree, one folder up.
+RESULT_TAG=VFU
+GUEST_LIB=${SELF%/*}/guest-lib.sh
+[ -f "$GUEST_LIB" ] || GUEST_LIB=${SELF%/*}/../guest-lib.sh
+# shellcheck source=tests/interop/guest-lib.sh
+. "$GUEST_LIB"
 
-# run CMD...: echo it, capture stdout+stderr in OUT and the status in RC, show the
-# output (first 120 lines) in the case log. Returns RC.
-run() {
-	local t0 dt
-	t0=$(date +%s)
-	echo "+ $*"
-	OUT=$("$@" 2>&1)
-	RC=$?
-	dt=$(($(date +%s) - t0))
-	[ -n "$OUT" ] && printf '%s\n' "$OUT" | head -n 120
-	[ "$RC" = 0 ] || echo "  (exit $RC)"
-	[ "$dt" -lt 2 ] || echo "  (${dt}s)"
-	return "$RC"
-}
-lastline() { printf '%s\n' "$OUT" | grep -v '^[[:space:]]*$' | tail -n 1; }
-# JSON scalars from nvme-cli's pretty output in $OUT: first match of "KEY".
-jval() {
-	printf '%s\n' "$OUT" | sed -n "s/^[[:space:]]*\"$1\"[[:space:]]*:[[:space:]]*\(.*\)\$/\1/p" |
-		head -n 1 | sed -e 's/,[[:space:]]*$//' -e 's/^"//' -e 's/"$//'
-}
-trim() { printf '%s' "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//'; }
-is_uint() { case "$1" in ''|*[!0-9]*) return 1 ;; esac; return 0; }
-num() { case "$1" in 0x*|0X*) printf '%d' "$1" ;; *) printf '%s' "$1" ;; esac; }
-now_cs() { sed 's/^\([0-9]*\)\.\([0-9][0-9]\).*/\1\2/' /proc/uptime; }
-secs_since() { local d=$(($(now_cs) - $1)); echo "$((d / 100)).$((d % 100 / 10))s"; }
-dev_bytes() { blockdev --getsize64 "/dev/$1"; }
-
-dmesg_mark() {
-	DMESG_T0=$(dmesg | sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\].*/\1/p' | tail -n 1)
-	: "${DMESG_T0:=0}"
-}
-dmesg_since() {
-	dmesg | awk -v t0="$DMESG_T0" '
-		match($0, /^\[ *[0-9]+\.[0-9]+\]/) { t = substr($0, 2, RLENGTH - 2) + 0; on = (t > t0 + 0) }
-		on { print }'
-}
-dmesg_check() {
-	local bad
-	bad=$(dmesg_since | grep -E "$DMESG_BAD" | head -n 3)
-	[ -z "$bad" ] || { dmesg_since | tail -n 60; fail "kernel log $1: $(printf '%s\n' "$bad" | tr '\n' ' ' | cut -c1-300)"; }
-}
 # the kernel's nvme lines since dmesg_mark, on one line (for a detail)
 dmesg_nvme_oneline() {
 	dmesg_since | grep -E 'nvme nvme[0-9]|(nvme|pci) [0-9a-f]{4}:|WARNING:|BUG:|Oops' |
@@ -141,43 +101,11 @@ pci_list() {
 }
 
 # ctrl_pcie: the nvmeX controller on the PCIe transport (ours; the guest has no other).
-ctrl_pcie() {
-	local d
-	for d in /sys/class/nvme/nvme*; do
-		[ "$(cat "$d/transport" 2>/dev/null)" = pcie ] || continue
-		echo "${d##*/}"
-		return 0
-	done
-	return 1
-}
-ctrl_state() { cat "/sys/class/nvme/$1/state" 2>/dev/null || echo gone; }
-# The first namespace block device of controller $1: the multipath head (in the
-# nvme-subsystem folder) or, without a shared namespace, nvmeXnY.
-ns_of_ctrl() {
-	local s d n
-	for s in /sys/class/nvme-subsystem/nvme-subsys* "/sys/class/nvme/$1"; do
-		[ -e "$s/$1" ] || [ "$s" = "/sys/class/nvme/$1" ] || continue
-		for d in "$s"/nvme*n*; do
-			n=${d##*/}
-			case "$n" in nvme*c*n*) continue ;; esac
-			[ -b "/dev/$n" ] && { echo "$n"; return 0; }
-		done
-	done
-	return 1
-}
+ctrl_pcie() { ctrl_of pcie; }
 # wait_dev [SECONDS]: wait for a live PCIe controller with a namespace; sets CTRL, NS, BDF.
 wait_dev() {
-	local i=0 c n lim=$((${1:-$DEV_WAIT} * 5))
-	while [ $i -lt $lim ]; do
-		if c=$(ctrl_pcie) && [ "$(ctrl_state "$c")" = live ] && n=$(ns_of_ctrl "$c"); then
-			CTRL=$c NS=$n
-			BDF=$(basename "$(readlink -f "/sys/class/nvme/$c/device")")
-			return 0
-		fi
-		usleep 200000
-		i=$((i + 1))
-	done
-	return 1
+	wait_live ctrl_pcie "${1:-$DEV_WAIT}" || return 1
+	BDF=$(basename "$(readlink -f "/sys/class/nvme/$CTRL/device")")
 }
 load_driver() {
 	[ -d /sys/module/nvme ] && return 0
@@ -187,18 +115,6 @@ load_driver() {
 need_dev() {
 	load_driver
 	wait_dev || fail "no live PCIe nvme controller with a namespace within ${DEV_WAIT}s (ctrl=$(ctrl_pcie) state=$(ctrl_state "$(ctrl_pcie)"); PCI NVMe functions: $(pci_nvme_devs | tr '\n' ' ')); kernel: $(dmesg | grep -E 'nvme' | tail -n 3 | tr '\n' '|')"
-}
-
-pick_engine() {
-	local e
-	for e in io_uring libaio; do
-		if fio --name=probe --filename="/dev/$NS" --readonly --rw=read --bs=4k --size=64k \
-			--direct=1 --ioengine=$e --output=/dev/null >/dev/null 2>&1; then
-			echo $e
-			return 0
-		fi
-	done
-	echo psync
 }
 
 # Pattern I/O, direct (no page cache between the write and the read back): a region
@@ -490,58 +406,4 @@ if [ "$list" = 1 ]; then
 	exit 0
 fi
 
-# run_case NAME: run one case in its own session with a time limit, print its log and
-# the VFU-RESULT line.
-run_case() {
-	local c=$1 log=$WORK/$1.log det=$WORK/$1.detail pid rc t0 t i res d
-	: >"$det"
-	t0=$(date +%s)
-	echo "VFU-CASE $c start"
-	DETAIL_FILE=$det setsid "$SELF" --run-one "$c" >"$log" 2>&1 </dev/null &
-	pid=$!
-	i=0
-	while kill -0 $pid 2>/dev/null; do
-		if [ $i -ge $((CASE_TIMEOUT * 2)) ]; then
-			echo "timed out after ${CASE_TIMEOUT}s" >>"$log"
-			printf 'timed out after %ss; last output: %s\n' "$CASE_TIMEOUT" \
-				"$(grep -v '^[[:space:]]*$' "$log" | tail -n 2 | tr '\n' ' ' | cut -c1-160)" >"$det"
-			kill -KILL -$pid 2>/dev/null || kill -KILL $pid 2>/dev/null
-			break
-		fi
-		usleep 500000
-		i=$((i + 1))
-	done
-	# a process stuck in the kernel ignores SIGKILL: do not wait for it forever
-	i=0
-	while kill -0 $pid 2>/dev/null && [ $i -lt 10 ]; do sleep 1; i=$((i + 1)); done
-	if kill -0 $pid 2>/dev/null; then
-		rc=124
-		echo "case process $pid is stuck (D state?); abandoning it" >>"$log"
-	else
-		wait $pid
-		rc=$?
-	fi
-	t=$(($(date +%s) - t0))
-	# the outcome line once, unprefixed, for run.sh
-	grep -v '^VFU-OUTCOME ' "$log" | sed "s/^/  [$c] /"
-	grep '^VFU-OUTCOME ' "$log"
-	d=$(head -n 1 "$det" | tr -d '\r')
-	if [ "$rc" = 0 ] && ! grep -q '^timed out' "$det"; then
-		res=PASS
-		npass=$((npass + 1))
-	else
-		res=FAIL
-		nfail=$((nfail + 1))
-		[ -n "$d" ] || d="exit status $rc"
-	fi
-	echo "VFU-RESULT $c $res (${t}s) $d"
-}
-
-mkdir -p $WORK
-npass=0 nfail=0
-echo "VFU-BEGIN cases=$(printf '%s' "$cases" | tr ' ' ',') sn=$SN mn=$MN nqn=$NQN kas=$KAS kernel=$(uname -r)"
-for c in $cases; do
-	run_case "$c"
-done
-echo "VFU-SUMMARY passed=$npass failed=$nfail"
-[ "$nfail" = 0 ]
+run_cases "$cases" "sn=$SN mn=$MN nqn=$NQN kas=$KAS"

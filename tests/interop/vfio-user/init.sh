@@ -17,23 +17,10 @@
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
 
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-exec </dev/console >/dev/console 2>&1
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mkdir -p /dev/pts /dev/shm
-mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-
-halt_guest() {
-	sync
-	echo "VFU-POWEROFF"
-	poweroff -f
-	# poweroff should not return; if it does, make the kernel do it
-	echo o >/proc/sysrq-trigger
-	sleep 30
-}
+# guest_mounts and halt_guest: shared with the TCP guest's /init
+# shellcheck source=tests/interop/guest-lib.sh
+. /guest-lib.sh
+guest_mounts
 
 set --
 cases=""
@@ -66,4 +53,4 @@ echo "VFU-DMESG-BEGIN"
 dmesg
 echo "VFU-DMESG-END"
 echo "VFU-DONE"
-halt_guest
+halt_guest VFU-POWEROFF

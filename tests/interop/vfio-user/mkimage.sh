@@ -13,7 +13,8 @@
 # one adds:
 #   - the PCI `nvme` driver and what it depends on (nvme-core is already in the base),
 #     decompressed, and modules.dep* made by depmod over base + new modules
-#   - /init = vfio-user/init.sh and /vfu-tests.sh = vfio-user/guest-tests.sh
+#   - /init = vfio-user/init.sh and /vfu-tests.sh = vfio-user/guest-tests.sh (both source
+#     the base's /guest-lib.sh, ../guest-lib.sh)
 # So the TCP suite's image and behaviour stay exactly as they are.
 set -euo pipefail
 LOG_TAG=vfu-mkimage
@@ -47,27 +48,8 @@ mdest=$mods/usr/lib/modules/$kver
 [ -d "$mdest" ] || die "no usr/lib/modules/$kver in the base image"
 (cd "$mods" && find usr -type f | LC_ALL=C sort) >"$work/base.list"
 
-add_module() { # add_module NAME: copy NAME and its dependencies, decompressed
-	local line path rel deps
-	deps=$(modprobe -d "$kroot" -S "$kver" --show-depends "$1" 2>/dev/null) || return 1
-	while read -r line; do
-		case "$line" in
-		insmod\ *)
-			path=${line#insmod }
-			path=${path%% *}
-			rel=${path#"$kroot"/lib/modules/"$kver"/}
-			mkdir -p "$(dirname "$mdest/$rel")"
-			case "$rel" in
-			*.ko.xz) [ -f "$mdest/${rel%.xz}" ] || xz -dc "$path" >"$mdest/${rel%.xz}" ;;
-			*.ko.zst) [ -f "$mdest/${rel%.zst}" ] || zstd -qdc "$path" >"$mdest/${rel%.zst}" ;;
-			*) [ -f "$mdest/$rel" ] || cp "$path" "$mdest/$rel" ;;
-			esac
-			;;
-		esac
-	done <<<"$deps"
-}
 for m in "${MODS_REQUIRED[@]}"; do
-	add_module "$m" || die "kernel $kver has no module $m"
+	add_module "$kroot" "$kver" "$mdest" "$m" || die "kernel $kver has no module $m"
 done
 depmod -b "$mods" "$kver"
 

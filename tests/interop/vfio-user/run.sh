@@ -97,10 +97,7 @@ while [ $# -gt 0 ]; do
 	*) die "unknown argument: $1 (see --help)" ;;
 	esac
 done
-case "$kernels" in all) kernels="${INTEROP_KERNELS[*]}" ;; esac
-for k in $kernels; do
-	case " ${INTEROP_KERNELS[*]} " in *" $k "*) ;; *) die "unknown kernel '$k' (known: ${INTEROP_KERNELS[*]} all)" ;; esac
-done
+kernels=$(kernels_of "$kernels")
 # they travel on the kernel command line, one word each
 for v in "$sn" "$mn" "$nqn"; do
 	case "$v" in *[[:space:],\"\\]* | "") die "'$v': serial, model and NQN must be non-empty, without spaces, commas, quotes or backslashes" ;; esac
@@ -166,30 +163,11 @@ export VFU_CONFIG=$config VFU_SOCKET=$socket
 # namespace, see qemu-in-root.sh), but look anyway.
 target_pid="" qemu_pid="" tail_pid=""
 target_log=$cache/logs/$stamp-target.log
-stop_pid() { # stop_pid PID [group]: TERM, wait up to 5 s, KILL
-	local pid=$1 grp=${2:-} tgt
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-	tgt=$pid
-	[ -n "$grp" ] && tgt=-$pid
-	kill -TERM -- "$tgt" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 1 10); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.5
-	done
-	kill -KILL -- "$tgt" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-}
-stop_target() {
-	if [ -n "$target_pid" ] && kill -0 "$target_pid" 2>/dev/null; then
-		log "stopping target (pid $target_pid)"
-		stop_pid "$target_pid" group
-	fi
-	target_pid=""
-}
 cleanup() {
 	local m
 	stop_pid "$tail_pid"
 	[ -z "$qemu_pid" ] || { log "stopping QEMU (pid $qemu_pid)"; stop_pid "$qemu_pid"; }
-	stop_target
+	target_stop
 	# scratch data (the images, the emulated controller's disk); the config and logs stay
 	rm -rf "${rundir:?}/img"
 	rm -f "$sockdir/emulated-nvme.raw"
@@ -205,14 +183,8 @@ trap 'exit 130' INT TERM
 if [ -n "$target_cmd" ]; then
 	[ ! -e "$socket" ] || die "$socket already exists: stop what serves it, or remove it"
 	log "starting target: $target_cmd (config $config, log $target_log)"
-	setsid bash -c "$target_cmd" >"$target_log" 2>&1 </dev/null &
-	target_pid=$!
-	for i in $(seq 1 60); do
-		[ -S "$socket" ] && break
-		kill -0 "$target_pid" 2>/dev/null || { tail -n 20 "$target_log" >&2; die "target exited before creating $socket"; }
-		sleep 0.5
-		[ "$i" = 60 ] && { tail -n 20 "$target_log" >&2; die "no socket $socket 30 s after the target started"; }
-	done
+	target_start "$target_cmd" "$target_log" "creating $socket" \
+		"no socket $socket 30 s after the target started" test -S "$socket"
 	log "target serves $socket (pid $target_pid)"
 elif [ "$emulated" = 1 ]; then
 	# the sockets folder is the one bound read-write into the root
@@ -228,8 +200,8 @@ summary=()
 
 boot_kernel() {
 	local k=$1 kdir="$INTEROP_CACHE/kernels/$1" img="$rundir/img/initramfs-$1.img"
-	local logf="$cache/logs/$stamp-$k.log" append t0 qrc c line res pass=0 fail=0 outcome exp why
-	local -a qemu lines=()
+	local logf="$cache/logs/$stamp-$k.log" append t0 qrc why
+	local -a qemu
 	log "kernel $k ($(cat "$kdir/kver")): building initramfs"
 	"$VFU_DIR/mkimage.sh" "$kdir" "$img"
 
@@ -289,46 +261,32 @@ boot_kernel() {
 	log "kernel $k: guest ended after $(($(date +%s) - t0))s (qemu status $qrc)"
 	rm -f "$img"
 
-	# Results: the last line per expected case; a missing one is a failure.
-	for c in $expected; do
-		line=$(tr -d '\r' <"$logf" | grep -a -oE "VFU-RESULT $c (PASS|FAIL)( .*)?" | tail -n 1 || true)
-		if [ -z "$line" ]; then
-			res=FAIL
-			line="VFU-RESULT $c FAIL (no result: guest crashed, hung or timed out before it)"
-		else
-			res=$(awk '{ print $3 }' <<<"$line")
-		fi
-		if [ "$c" = kato ] && [ "$res" = PASS ]; then
-			outcome=$(tr -d '\r' <"$logf" | grep -a -oE '^VFU-OUTCOME kato .*' | tail -n 1 | cut -d' ' -f3-)
-			exp=${KATO_EXPECT[$k]:-record}
-			if [ "$exp" = record ]; then
-				line+=" [outcome recorded: $outcome]"
-			elif [[ "$outcome" =~ ^($exp)$ ]]; then
-				line+=" [outcome as expected: $outcome]"
-			else
-				res=FAIL
-				line="VFU-RESULT kato FAIL outcome '$outcome', expected for $k: '$exp' | ${line#VFU-RESULT kato PASS }"
-			fi
-		fi
-		if [ "$res" = PASS ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
-		lines+=("$line")
-	done
-	if ! grep -aq 'VFU-SUMMARY ' "$logf"; then
-		why="did not finish (qemu status $qrc)"
-		grep -aq 'boot limit' "$logf" && why="timed out after ${boot_timeout}s"
-		grep -aq 'Kernel panic' "$logf" && why="kernel panic: $(grep -a -m1 -oE 'Kernel panic.*' "$logf")"
-		# QEMU's errors, not its warnings (e.g. "Could not enable error recovery")
-		grep -a '^qemu-system-x86_64: ' "$logf" | grep -qv ': warning: ' &&
-			why="QEMU: $(grep -a '^qemu-system-x86_64: ' "$logf" | grep -v ': warning: ' | head -n 2 | tr '\n' ' ')"
-		fail=$((fail + 1))
-		lines+=("VFU-RESULT guest FAIL ($why)")
+	# Results: the last line per expected case (kato's checked by kato_check); a missing
+	# one is a failure, and so is a guest that did not finish, for this reason.
+	why="did not finish (qemu status $qrc)"
+	grep -aq 'boot limit' "$logf" && why="timed out after ${boot_timeout}s"
+	grep -aq 'Kernel panic' "$logf" && why="kernel panic: $(grep -a -m1 -oE 'Kernel panic.*' "$logf")"
+	# QEMU's errors, not its warnings (e.g. "Could not enable error recovery")
+	grep -a '^qemu-system-x86_64: ' "$logf" | grep -qv ': warning: ' &&
+		why="QEMU: $(grep -a '^qemu-system-x86_64: ' "$logf" | grep -v ': warning: ' | head -n 2 | tr '\n' ' ')"
+	tally_guest VFU "$k" "$logf" "$logf" "$why" "$expected" kato_check
+}
+
+# kato_check K CASE LOG: tally_guest's CHECK. A kato case that passed must also show
+# the outcome KATO_EXPECT has for kernel K; rewrites tally_guest's line and res.
+kato_check() {
+	local k=$1 outcome exp
+	[ "$2" = kato ] && [ "$res" = PASS ] || return 0
+	outcome=$(tr -d '\r' <"$3" | grep -a -oE '^VFU-OUTCOME kato .*' | tail -n 1 | cut -d' ' -f3-)
+	exp=${KATO_EXPECT[$k]:-record}
+	if [ "$exp" = record ]; then
+		line+=" [outcome recorded: $outcome]"
+	elif [[ "$outcome" =~ ^($exp)$ ]]; then
+		line+=" [outcome as expected: $outcome]"
+	else
+		res=FAIL
+		line="VFU-RESULT kato FAIL outcome '$outcome', expected for $k: '$exp' | ${line#VFU-RESULT kato PASS }"
 	fi
-	total_pass=$((total_pass + pass))
-	total_fail=$((total_fail + fail))
-	summary+=("== kernel $k ($(cat "$kdir/kver")): $pass passed, $fail failed  [log: $logf]")
-	for line in "${lines[@]}"; do
-		summary+=("   ${line#VFU-RESULT }")
-	done
 }
 
 for k in $kernels; do
@@ -336,17 +294,7 @@ for k in $kernels; do
 done
 
 if [ -n "$target_cmd" ]; then
-	target_alive=1
-	kill -0 "$target_pid" 2>/dev/null || target_alive=0
-	stop_target
-	if [ "$target_alive" = 0 ]; then
-		total_fail=$((total_fail + 1))
-		summary+=("== target: FAIL, it exited during the run  [log: $target_log]")
-	fi
-	if grep -aqE 'ERROR: (Address|Leak|Memory)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$target_log"; then
-		total_fail=$((total_fail + 1))
-		summary+=("== target: FAIL, sanitizer report: $(grep -a -m1 -E 'ERROR: (Address|Leak|Memory)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$target_log" | cut -c1-160)  [log: $target_log]")
-	fi
+	target_verdict "$target_log"
 	# what the target said about the guests' shutdowns (CC.SHN at remove and poweroff;
 	# nvmf-tgt logs them at info level, so with -v)
 	while read -r line; do
