@@ -201,7 +201,14 @@ static uint16_t prp_xfer(struct nvmf_pcie_ctrl *c, struct nvmf_tgt_req *req, uin
 			uint32_t chunk = len < PAGE ? len : PAGE;
 
 			if (i == n - 1 && len > PAGE) {
-				list = entries[i]; /* the next list page */
+				/*
+				 * the next list page: page aligned like every entry of a list
+				 * (4.1.1), which also guarantees progress; a list starting at
+				 * the page's last qword pointing to itself would loop forever
+				 */
+				list = entries[i];
+				if (list & (PAGE - 1))
+					return NVME_SC_PRP_INVALID_OFFSET | NVME_STATUS_DNR;
 				break;
 			}
 			if (entries[i] & (PAGE - 1))
@@ -1049,7 +1056,10 @@ static void doorbell_write(struct nvmf_pcie_ctrl *c, uint64_t off, uint32_t val)
 			invalid_doorbell(c, AEN_INFO_INVALID_DB_REG, off, val);
 			return;
 		}
-		if (val >= cq->size) {
+		/* the new head may not pass entries not posted yet (Base 2.0c 5.2, Figure 148) */
+		if (val >= cq->size ||
+		    (val + cq->size - cq->head) % cq->size >
+			    (uint32_t)(cq->tail + cq->size - cq->head) % cq->size) {
 			invalid_doorbell(c, AEN_INFO_INVALID_DB_VAL, off, val);
 			return;
 		}
@@ -1129,6 +1139,13 @@ void nvmf_pcie_disconnect_sq(struct nvmf_tgt_sq *tsq)
 {
 	struct pcie_sq *sq = (struct pcie_sq *)tsq;
 
+	/*
+	 * Our own teardown's quiesce of the admin SQ has the core disconnect every queue: that
+	 * echo is no failure (CSTS.CFS reports a fatal controller error, which an orderly
+	 * CC.EN = 0 or reset is not), and the controller goes anyway.
+	 */
+	if (sq->c->tearing)
+		return;
 	/* the core fails the controller: keep-alive expiry, fail_controller, removal */
 	teardown(sq->c, true, "controller failed");
 }

@@ -36,6 +36,7 @@
 #include "vfio-user/msg.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,6 +413,7 @@ static int handle_dma_map(struct vfu_conn *vc, const uint8_t *pl, uint32_t len)
 			       VFIO_USER_F_DMA_ACCESS_MMAP | VFIO_USER_F_DMA_ACCESS_FILEIO;
 	struct vfio_user_dma_map m;
 	struct vfu_dma *arr, d = { 0 };
+	struct stat st;
 	int fd, prot = 0;
 
 	if (len < sizeof(m) || vc->rx.nr_fds > 1)
@@ -439,6 +441,15 @@ static int handle_dma_map(struct vfu_conn *vc, const uint8_t *pl, uint32_t len)
 		if (m.flags & VFIO_USER_F_DMA_REGION_WRITE)
 			prot |= PROT_WRITE;
 		fd = nvmf_vfu_rx_take_fd(&vc->rx, 0);
+		/*
+		 * Pages beyond the end of the file would raise SIGBUS when the device touches
+		 * them: the range must lie inside a regular file (memfd, tmpfs, hugetlbfs).
+		 */
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || m.offset > (uint64_t)st.st_size ||
+		    m.size > (uint64_t)st.st_size - m.offset) {
+			close(fd);
+			return reply(vc, EINVAL, NULL, 0, NULL, 0);
+		}
 		d.map = mmap(NULL, m.size, prot ? prot : PROT_NONE, MAP_SHARED, fd,
 			     (off_t)m.offset);
 		close(fd); /* the mapping keeps the file */
@@ -635,8 +646,17 @@ static int handle_set_irqs(struct vfu_conn *vc, const uint8_t *pl, uint32_t len)
 		break;
 	default: /* eventfds: assign, or de-assign when none came */
 		irq_close(vc, s.start, s.count);
-		for (uint32_t i = 0; i < vc->rx.nr_fds; i++)
-			vc->irq_fds[s.start + i] = nvmf_vfu_rx_take_fd(&vc->rx, i);
+		for (uint32_t i = 0; i < vc->rx.nr_fds; i++) {
+			int fd = nvmf_vfu_rx_take_fd(&vc->rx, i);
+
+			/*
+			 * The reactor must never block on an interrupt: a descriptor that is
+			 * not a non-blocking eventfd (a pipe, say) would stop it once full.
+			 */
+			if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+				nvmf_debug("vfio-user: eventfd flags: %s", strerror(errno));
+			vc->irq_fds[s.start + i] = fd;
+		}
 		break;
 	}
 	return reply(vc, 0, NULL, 0, NULL, 0);

@@ -10,6 +10,7 @@
 #include "vfio-user/msg.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -563,6 +564,114 @@ static void test_io(void **state)
 	vclose(&c);
 }
 
+/*
+ * Hostile but well-formed input (fuzz_vfu_rx findings): a PRP list chained to itself, a DMA
+ * map past the end of its file, a CQ head doorbell past the posted entries, a blocking
+ * descriptor for an interrupt. Each is refused and the client goes on.
+ */
+static void test_hostile(void **state)
+{
+	struct client c;
+	struct nvme_sqe cmd;
+	uint64_t *prpl;
+	volatile struct nvme_cqe *cqe;
+	int p[2];
+
+	(void)state;
+	bring_up(&c);
+
+	/* a PRP list starting at its page's last entry, chained to an aligned page: fine */
+	prpl = (uint64_t *)(c.mem + PRPL_OFF);
+	prpl[511] = IOVA + PRPL_OFF + PAGE;
+	prpl[512] = IOVA + BUF_OFF + PAGE;
+	prpl[513] = IOVA + BUF_OFF + 2 * PAGE;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = nvme_cmd_write;
+	cmd.nsid = 1;
+	cmd.dptr.prp[0] = IOVA + BUF_OFF;
+	cmd.dptr.prp[1] = IOVA + PRPL_OFF + PAGE - 8;
+	cmd.cdw10 = 4096; /* away from the blocks the other tests check */
+	cmd.cdw12 = 23;	  /* 3 pages */
+	assert_int_equal(submit(&c, 1, &cmd, NULL), 0);
+	/* ...chained to itself: PRP Offset Invalid, where it used to loop forever */
+	prpl[511] = IOVA + PRPL_OFF + PAGE - 8;
+	assert_int_equal(submit(&c, 1, &cmd, NULL) & 0x7ff, NVME_SC_PRP_INVALID_OFFSET);
+
+	/* DMA maps reaching past the end of the file: EINVAL (the device would get SIGBUS) */
+	{
+		struct vfio_user_dma_map m = {
+			.argsz = sizeof(m),
+			.flags = VFIO_USER_F_DMA_REGION_READ | VFIO_USER_F_DMA_REGION_WRITE,
+			.offset = GUEST_BYTES - PAGE,
+			.addr = IOVA + 2 * GUEST_BYTES,
+			.size = 2 * PAGE,
+		};
+
+		assert_int_equal(
+			xfer(&c, VFIO_USER_DMA_MAP, &m, sizeof(m), NULL, 0, &c.memfd, 1, NULL, 0),
+			EINVAL);
+		m.offset = GUEST_BYTES;
+		m.size = PAGE;
+		assert_int_equal(
+			xfer(&c, VFIO_USER_DMA_MAP, &m, sizeof(m), NULL, 0, &c.memfd, 1, NULL, 0),
+			EINVAL);
+	}
+
+	/* a CQ head past the posted entries is ignored and raises Invalid Doorbell Write Value */
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = nvme_admin_async_event;
+	cmd.cid = ++c.cid;
+	memcpy(c.mem + ASQ_OFF + (size_t)c.sq_tail[0] * 64, &cmd, 64);
+	c.sq_tail[0] = (uint16_t)((c.sq_tail[0] + 1) % AQ_ENTRIES);
+	wr32(&c, VFIO_PCI_BAR0_REGION_INDEX, NVME_REG_DBS, c.sq_tail[0]);
+	wr32(&c, VFIO_PCI_BAR0_REGION_INDEX, NVME_REG_DBS + 12, (c.cq_head[1] + 5u) % IOQ_ENTRIES);
+	cqe = (volatile struct nvme_cqe *)(c.mem + ACQ_OFF + (size_t)c.cq_head[0] * 16);
+	for (int i = 0; i < 5000 && (cqe->status & 1) != c.phase[0]; i++)
+		usleep(200);
+	assert_int_equal(cqe->status & 1, c.phase[0]);
+	assert_int_equal(cqe->cid, cmd.cid);
+	assert_int_equal(cqe->status >> 1, 0);
+	assert_int_equal(cqe->result.dw0,
+			 NVME_AER_TYPE_ERROR | (0x01u << 8) | ((uint32_t)NVME_LOG_ERROR << 16));
+	if (++c.cq_head[0] == AQ_ENTRIES) {
+		c.cq_head[0] = 0;
+		c.phase[0] ^= 1;
+	}
+	wr32(&c, VFIO_PCI_BAR0_REGION_INDEX, NVME_REG_DBS + 4, c.cq_head[0]);
+	/* and the I/O CQ goes on where it was */
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = nvme_cmd_read;
+	cmd.nsid = 1;
+	cmd.dptr.prp[0] = IOVA + RBUF_OFF;
+	cmd.cdw12 = 7;
+	assert_int_equal(submit(&c, 1, &cmd, NULL), 0);
+
+	/* an interrupt descriptor is made non-blocking: the reactor never waits on a full pipe */
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	{
+		struct vfio_user_irq_set s = {
+			.argsz = sizeof(s),
+			.flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+			.index = VFIO_PCI_MSIX_IRQ_INDEX,
+			.start = 1,
+			.count = 1,
+		};
+
+		assert_int_equal(xfer(&c, VFIO_USER_DEVICE_SET_IRQS, &s, sizeof(s), NULL, 0, &p[1],
+				      1, NULL, 0),
+				 0);
+	}
+	assert_true(fcntl(p[1], F_GETFL) & O_NONBLOCK);
+	close(p[0]);
+	close(p[1]);
+	assert_int_equal(rd32(&c, VFIO_PCI_BAR0_REGION_INDEX, NVME_REG_CSTS), NVME_CSTS_RDY);
+	/* an orderly CC.EN = 0 is no controller failure: CSTS all zero, CFS included */
+	wr32(&c, VFIO_PCI_BAR0_REGION_INDEX, NVME_REG_CC, 0);
+	wait_csts(&c, NVME_CSTS_RDY, 0);
+	assert_int_equal(rd32(&c, VFIO_PCI_BAR0_REGION_INDEX, NVME_REG_CSTS), 0);
+	vclose(&c);
+}
+
 /* The client's connection is closed by the server (recv gives EOF) */
 static void assert_ended(struct client *c)
 {
@@ -699,6 +808,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_device_info),
 		cmocka_unit_test(test_io),
+		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_malformed),
 	};
 
