@@ -102,8 +102,9 @@ uint16_t nvmf_tgt_ctrl_alloc(struct nvmf_tgt_subsys *s, struct nvmf_tgt_port *po
 
 	sq->ctrl = ctrl;
 	nvmf_tgt_ctrl_ka_start(ctrl);
-	nvmf_info("ctrl %u: %s connected to %s (kato %u ms)", ctrl->cntlid, hostnqn, s->nqn,
-		  kato_ms);
+	/* a PCIe controller has no host NQN: name the port's transport instead */
+	nvmf_info("ctrl %u: %s connected to %s (kato %u ms)", ctrl->cntlid,
+		  *hostnqn ? hostnqn : port->ops->name, s->nqn, kato_ms);
 	*out = ctrl;
 	return NVME_SC_SUCCESS;
 }

@@ -547,9 +547,15 @@ void nvmf_pcie_queue_response(struct nvmf_tgt_req *req)
 	    req->transfer_len) {
 		uint16_t status = data_xfer(c, req, req->transfer_len, true);
 
-		/* the CQE is filled already: the transfer's error replaces its status */
-		if (status)
+		/*
+		 * the CQE is filled already: the transfer's error replaces its success, and is
+		 * logged as the core logs failed commands (Error Information, Base 2.0c 5.16.1.2)
+		 */
+		if (status) {
 			req->cqe.status = (uint16_t)(status << 1);
+			if (sq->sq.ctrl)
+				nvmf_tgt_ctrl_add_error(req);
+		}
 	}
 	if (s->dma_counted) {
 		s->dma_counted = false;

@@ -528,6 +528,26 @@ static void test_io(void **state)
 	cmd.dptr.prp[0] = IOVA + GUEST_BYTES + PAGE;
 	cmd.cdw12 = 7;
 	assert_int_equal(submit(&c, 1, &cmd, NULL) & 0x7ff, NVME_SC_DATA_XFER_ERROR);
+	/*
+	 * the same for a read, whose data goes out only as it completes: the transfer's error
+	 * replaces the success in the CQE and is the newest Error Information entry
+	 */
+	cmd.opcode = nvme_cmd_read;
+	assert_int_equal(submit(&c, 1, &cmd, NULL) & 0x7ff, NVME_SC_DATA_XFER_ERROR);
+	{
+		uint16_t read_cid = c.cid;
+		struct nvme_error_log_entry e;
+		struct nvme_sqe lc = { .opcode = nvme_admin_get_log_page };
+
+		lc.dptr.prp[0] = IOVA + RBUF_OFF;
+		lc.cdw10 = NVME_LOG_ERROR | ((uint32_t)(sizeof(e) / 4 - 1) << 16);
+		assert_int_equal(submit(&c, 0, &lc, NULL), 0);
+		memcpy(&e, c.mem + RBUF_OFF, sizeof(e));
+		assert_int_equal(e.sqid, 1);
+		assert_int_equal(e.cmdid, read_cid);
+		assert_int_equal((e.status_field >> 1) & 0x7ff, NVME_SC_DATA_XFER_ERROR);
+	}
+	cmd.opcode = nvme_cmd_write;
 	/* an SQ doorbell beyond the queue is ignored (and raises an event) */
 	wr32(&c, VFIO_PCI_BAR0_REGION_INDEX, NVME_REG_DBS + 8, 1000);
 	assert_int_equal(rd32(&c, VFIO_PCI_BAR0_REGION_INDEX, NVME_REG_CSTS), NVME_CSTS_RDY);
