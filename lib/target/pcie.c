@@ -956,6 +956,24 @@ static uint64_t cap(const struct nvmf_pcie_ctrl *c)
 	       ((uint64_t)NVMF_TGT_CAP_TO << NVME_CAP_TO_SHIFT) | NVME_CAP_CSS_NVM;
 }
 
+/*
+ * VS is the version of the subsystem the controller belongs to, before CC.EN as after it (a
+ * host may read it first, as libnvmf does); 1.3 while the port exports none.
+ */
+static uint32_t vs(const struct nvmf_pcie_ctrl *c)
+{
+	struct nvmf_tgt *tgt = c->p.tgt;
+	struct nvmf_tgt_port *port = c->p.port;
+	uint32_t v;
+
+	if (c->ctrl)
+		return c->vs;
+	pthread_rwlock_rdlock(&tgt->cfg_lock);
+	v = port->nr_subsys ? port->subsys[0]->version : c->vs;
+	pthread_rwlock_unlock(&tgt->cfg_lock);
+	return v;
+}
+
 static void regs_image(const struct nvmf_pcie_ctrl *c, uint8_t img[REGS_LEN])
 {
 	uint64_t v64 = cap(c);
@@ -963,7 +981,7 @@ static void regs_image(const struct nvmf_pcie_ctrl *c, uint8_t img[REGS_LEN])
 
 	memset(img, 0, REGS_LEN);
 	memcpy(img + NVME_REG_CAP, &v64, 8);
-	v32 = c->vs;
+	v32 = vs(c);
 	memcpy(img + NVME_REG_VS, &v32, 4);
 	memcpy(img + NVME_REG_INTMS, &c->intms, 4);
 	memcpy(img + NVME_REG_INTMC, &c->intms, 4);

@@ -61,7 +61,9 @@ struct client {
 
 static int setup(void **state)
 {
-	struct nvmf_tgt_subsys_params sp = { .nqn = SUBNQN, .allow_any_host = true };
+	struct nvmf_tgt_subsys_params sp = { .nqn = SUBNQN,
+					     .allow_any_host = true,
+					     .version = NVME_VS(1, 4, 0) };
 	struct nvmf_tgt_ns_params ns = {
 		.nsid = 1, .backend = NVMF_TGT_BACKEND_MEM, .size_bytes = MEM_BYTES, .enable = true
 	};
@@ -395,10 +397,12 @@ static void test_device_info(void **state)
 	/* BAR sizing: all ones read back as the size mask */
 	wr32(&c, VFIO_PCI_CONFIG_REGION_INDEX, 0x10, 0xffffffff);
 	assert_int_equal(rd32(&c, VFIO_PCI_CONFIG_REGION_INDEX, 0x10), ~(0x4000u - 1) | 0x4);
-	/* CAP: CQR, DSTRD 0, MPSMIN 0; VS 1.3 */
+	/* CAP: CQR, DSTRD 0, MPSMIN 0 */
 	assert_true(rd32(&c, VFIO_PCI_BAR0_REGION_INDEX, 0) & (1u << 16));
 	assert_int_equal(rd32(&c, VFIO_PCI_BAR0_REGION_INDEX, 4) & 0xf, 0);
 	assert_int_equal(rd32(&c, VFIO_PCI_BAR0_REGION_INDEX, NVME_REG_CSTS), 0);
+	/* VS is the subsystem's before the controller is enabled too */
+	assert_int_equal(rd32(&c, VFIO_PCI_BAR0_REGION_INDEX, NVME_REG_VS), NVME_VS(1, 4, 0));
 	vclose(&c);
 }
 
