@@ -717,9 +717,12 @@ static bool p_vfio_user(struct rpc_call *c, struct nvmf_tgt_vfio_user_params *v)
 		return true;
 	if (!json_object_is_type(o, json_type_object))
 		return rpc_err(c, RPC_INVALID_PARAMS, "params.vfio_user: not an object");
-	json_object_object_foreach(o, key, unused)
-	{
-		(void)unused;
+	/* json-c's iterator: its foreach macro is a GNU statement expression */
+	for (struct json_object_iterator it = json_object_iter_begin(o),
+					 end = json_object_iter_end(o);
+	     !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *key = json_object_iter_peek_name(&it);
+
 		if (strcmp(key, "kas") && strcmp(key, "accept_kato") &&
 		    strcmp(key, "max_io_queues") && strcmp(key, "max_queue_size"))
 			return rpc_err(c, RPC_INVALID_PARAMS,
