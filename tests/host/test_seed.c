@@ -102,31 +102,6 @@ static int64_t heap_settled(void)
 	return last;
 }
 
-/* Run @cond until it holds or @ms passed, polling @pc (a polled controller) or sleeping. */
-#define WAIT_FOR(pc, ms, cond)                                                                     \
-	do {                                                                                       \
-		uint64_t until_ = now_ms() + (ms);                                                 \
-		while (!(cond) && now_ms() < until_) {                                             \
-			if (pc)                                                                    \
-				nvmf_host_poll((pc), 5);                                           \
-			else                                                                       \
-				usleep(1000);                                                      \
-		}                                                                                  \
-	} while (0)
-
-/* Poll @pc (or sleep, for a threaded controller) for @ms. */
-static void pass_time(struct nvmf_host_ctrl *pc, uint64_t ms)
-{
-	uint64_t until = now_ms() + ms;
-
-	while (now_ms() < until) {
-		if (pc)
-			nvmf_host_poll(pc, 5);
-		else
-			usleep(5000);
-	}
-}
-
 static unsigned long env_ulong(const char *name, unsigned long def)
 {
 	const char *v = getenv(name);

@@ -56,29 +56,6 @@ static char sock_ka[128];
 /* -------------------------------------------------------------------------------------- */
 /* Helpers */
 
-#define WAIT_FOR(pc, ms, cond)                                                                     \
-	do {                                                                                       \
-		uint64_t until_ = now_ms() + (ms);                                                 \
-		while (!(cond) && now_ms() < until_) {                                             \
-			if (pc)                                                                    \
-				nvmf_host_poll((pc), 5);                                           \
-			else                                                                       \
-				usleep(1000);                                                      \
-		}                                                                                  \
-	} while (0)
-
-static void pass_time(struct nvmf_host_ctrl *pc, uint64_t ms)
-{
-	uint64_t until = now_ms() + ms;
-
-	while (now_ms() < until) {
-		if (pc)
-			nvmf_host_poll(pc, 5);
-		else
-			usleep(5000);
-	}
-}
-
 /* One command's outcome, read from the test thread while a reactor thread writes it. */
 struct actx {
 	atomic_int calls;

@@ -2,8 +2,9 @@
 /*
  * What the tests of the host library read back from an embedded target (test_seed.c,
  * test_vfio_user.c): its controllers and fault rules as nvmf_tgt_ctrl_list() and
- * nvmf_tgt_fault_list() give them, and the host controller's counters. Static inline: each
- * test binary takes what it uses. Include after <cmocka.h>.
+ * nvmf_tgt_fault_list() give them, the host controller's counters, and waiting on a
+ * controller. Static inline: each test binary takes what it uses. Include after <cmocka.h>
+ * and host_test_util.h (now_ms()).
  */
 #ifndef NVMF_TGT_TEST_UTIL_H
 #define NVMF_TGT_TEST_UTIL_H
@@ -14,6 +15,32 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
+
+/* Run @cond until it holds or @ms passed, polling @pc (a polled controller) or sleeping. */
+#define WAIT_FOR(pc, ms, cond)                                                                     \
+	do {                                                                                       \
+		uint64_t until_ = now_ms() + (ms);                                                 \
+		while (!(cond) && now_ms() < until_) {                                             \
+			if (pc)                                                                    \
+				nvmf_host_poll((pc), 5);                                           \
+			else                                                                       \
+				usleep(1000);                                                      \
+		}                                                                                  \
+	} while (0)
+
+/* Poll @pc (or sleep, for a threaded controller) for @ms. */
+static inline void pass_time(struct nvmf_host_ctrl *pc, uint64_t ms)
+{
+	uint64_t until = now_ms() + ms;
+
+	while (now_ms() < until) {
+		if (pc)
+			nvmf_host_poll(pc, 5);
+		else
+			usleep(5000);
+	}
+}
 
 /* The target's view of controller @cntlid of subsystem @nqn; false if it has none. */
 static inline bool tgt_ctrl(struct nvmf_tgt *t, const char *nqn, uint16_t cntlid,
