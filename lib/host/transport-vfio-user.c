@@ -44,6 +44,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -346,20 +347,15 @@ static int dev_call(struct vfu_dev *dev, uint16_t command, const void *p1, size_
 	}
 }
 
-/* An unsigned number after "name": in the capabilities JSON, or @def. */
-static uint64_t json_u64(const char *json, const char *name, uint64_t def)
+/* The server's capability @name (vfio-user.rst "VFIO_USER_VERSION"), or @def if absent. */
+static uint64_t cap_u64(struct json_object *caps, const char *name, uint64_t def)
 {
-	char key[64];
-	const char *p;
+	struct json_object *v;
 
-	snprintf(key, sizeof(key), "\"%s\"", name);
-	p = strstr(json, key);
-	if (!p)
+	if (!caps || !json_object_object_get_ex(caps, name, &v) ||
+	    !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
 		return def;
-	p += strlen(key);
-	while (*p == ' ' || *p == ':' || *p == '\t' || *p == '\n')
-		p++;
-	return (*p >= '0' && *p <= '9') ? strtoull(p, NULL, 0) : def;
+	return json_object_get_uint64(v);
 }
 
 /* VFIO_USER_VERSION (vfio-user.rst "VFIO_USER_VERSION"): 0.x, and the server's limits. */
@@ -368,6 +364,8 @@ static int dev_version(struct vfu_dev *dev)
 	static const char caps[] = "{\"capabilities\":{\"max_msg_fds\":16,"
 				   "\"max_data_xfer_size\":65536}}";
 	struct vfio_user_version v = { .major = VFIO_USER_MAJOR, .minor = VFIO_USER_MINOR };
+	struct json_object *root = NULL, *srv = NULL;
+	uint64_t max_fds, pgsizes;
 	char reply[1024];
 	size_t got = 0;
 	int ret;
@@ -383,13 +381,19 @@ static int dev_version(struct vfu_dev *dev)
 			  VFIO_USER_MAJOR);
 		return -EPROTONOSUPPORT;
 	}
-	dev->max_fds =
-		(unsigned int)json_u64(reply + sizeof(v), "max_msg_fds", VFIO_USER_DEF_MAX_MSG_FDS);
-	if (!dev->max_fds)
-		dev->max_fds = 1; /* DMA_MAP needs one; the server will say if it disagrees */
-	if (dev->max_fds > VFIO_USER_MAX_MSG_FDS)
-		dev->max_fds = VFIO_USER_MAX_MSG_FDS;
-	if (!(json_u64(reply + sizeof(v), "pgsizes", VFIO_USER_DEF_PGSIZES) & VFU_PAGE))
+	/* the reply's optional NUL-terminated JSON, parsed by json-c (@reply was zeroed) */
+	if (got > sizeof(v))
+		root = json_tokener_parse(reply + sizeof(v));
+	if (root && !json_object_object_get_ex(root, "capabilities", &srv))
+		srv = NULL;
+	max_fds = cap_u64(srv, "max_msg_fds", VFIO_USER_DEF_MAX_MSG_FDS);
+	pgsizes = cap_u64(srv, "pgsizes", VFIO_USER_DEF_PGSIZES);
+	json_object_put(root);
+	/* DMA_MAP needs one descriptor; the server will say if it disagrees */
+	dev->max_fds = max_fds < 1			 ? 1
+		       : max_fds > VFIO_USER_MAX_MSG_FDS ? VFIO_USER_MAX_MSG_FDS
+							 : (unsigned int)max_fds;
+	if (!(pgsizes & VFU_PAGE))
 		nvmf_warn("vfio-user %s: server page sizes exclude 4 KiB", dev->name);
 	return 0;
 }
