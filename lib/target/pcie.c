@@ -188,12 +188,16 @@ static uint16_t prp_xfer(struct nvmf_pcie_ctrl *c, struct nvmf_tgt_req *req, uin
 	list = prp2;
 	for (;;) {
 		uint32_t n = (PAGE - (uint32_t)(list & (PAGE - 1))) / 8;
+		uint32_t pages = (len + PAGE - 1) / PAGE;
 		uint64_t entries[PAGE / 8];
 
 		if (list & 7) {
 			req->error_loc = offsetof(struct nvme_sqe, dptr) + 8;
 			return NVME_SC_PRP_INVALID_OFFSET | NVME_STATUS_DNR;
 		}
+		/* only the entries this command still needs, not the rest of the list page */
+		if (pages < n)
+			n = pages;
 		status = dma_copy(c, list, (uint8_t *)entries, n * 8, false);
 		if (status)
 			return status;
@@ -748,6 +752,7 @@ static void enable(struct nvmf_pcie_ctrl *c)
 	uint32_t asqs = (c->aqa & NVME_AQA_ASQS_MASK) + 1;
 	uint32_t acqs = ((c->aqa >> NVME_AQA_ACQS_SHIFT) & NVME_AQA_ASQS_MASK) + 1;
 	static const uint8_t hostid[16];
+	const char *why = "no controller ID free";
 	struct nvmf_tgt_subsys *subsys;
 	struct nvmf_tgt_ctrl *ctrl;
 	struct pcie_cq *cq;
@@ -770,15 +775,24 @@ static void enable(struct nvmf_pcie_ctrl *c)
 		set_csts(c, c->csts | NVME_CSTS_CFS);
 		return;
 	}
-	/* the subsystem and the controller's place in it under the configuration lock */
+	/*
+	 * The subsystem and the controller's place in it under the configuration lock. A PCIe
+	 * controller has no host NQN to check against a subsystem's allowed hosts: only a
+	 * subsystem open to any host is exported, never one with an allow list.
+	 */
 	pthread_rwlock_rdlock(&tgt->cfg_lock);
 	subsys = port->nr_subsys ? port->subsys[0] : NULL;
-	status = subsys ? nvmf_tgt_ctrl_alloc(subsys, port, &sq->sq, "", hostid, 0, &ctrl)
-			: NVME_SC_INTERNAL;
+	if (!subsys)
+		why = "the port exports no subsystem";
+	else if (!subsys->allow_any_host)
+		why = "its subsystem allows only listed hosts, and a PCIe controller has no host "
+		      "NQN";
+	status = subsys && subsys->allow_any_host
+			 ? nvmf_tgt_ctrl_alloc(subsys, port, &sq->sq, "", hostid, 0, &ctrl)
+			 : NVME_SC_INTERNAL;
 	pthread_rwlock_unlock(&tgt->cfg_lock);
 	if (status) {
-		nvmf_warn("vfio-user port %u: enable failed: %s", port->portid,
-			  subsys ? "no controller ID free" : "the port exports no subsystem");
+		nvmf_warn("vfio-user port %u: enable failed: %s", port->portid, why);
 		sq_free(c, sq);
 		free(cq);
 		c->cqs[0] = NULL;

@@ -571,6 +571,44 @@ static void test_seed002(void **state)
 	assert_all_gone();
 }
 
+/*
+ * A subsystem with an allow list is not exported on a vfio-user port: a PCIe controller has
+ * no host NQN to check, so enabling it fails (CSTS.CFS) and no controller is made.
+ */
+static void test_allow_list_refused(void **state)
+{
+	struct nvmf_tgt_subsys_params sp = { .nqn = "nqn.2024-01.io.nvmf:vfio-user-restricted" };
+	struct nvmf_tgt_port_params pp = { .portid = 40,
+					   .trtype = NVMF_TRTYPE_VFIO_USER,
+					   .adrfam = NVMF_ADRFAM_LOOP };
+	struct nvmf_host_opts o = { .trtype = "vfio-user", .ctrl_loss_tmo_s = 0 };
+	struct nvmf_tgt_ctrl_info info[4];
+	struct nvmf_tgt_subsys *rs;
+	struct nvmf_tgt_port *port;
+	struct nvmf_host_ctrl *ctrl = NULL;
+	char path[160];
+	int ret;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/restricted.sock", dir);
+	pp.traddr = path;
+	assert_int_equal(nvmf_tgt_add_subsys(tgt, &sp, &rs), 0);
+	assert_int_equal(nvmf_tgt_subsys_allow_host(rs, "nqn.2024-01.io.nvmf:only-this-host"), 0);
+	assert_int_equal(nvmf_tgt_add_port(tgt, &pp, &port), 0);
+	assert_int_equal(nvmf_tgt_port_add_subsys(port, rs), 0);
+	o.traddr = path;
+	ret = nvmf_host_ctrl_connect(&o, &ctrl);
+	assert_int_not_equal(ret, 0);
+	assert_null(ctrl);
+	assert_int_equal(nvmf_tgt_ctrl_list(tgt, sp.nqn, info, 4), 0);
+	printf("vfio-user allow list: connect to a subsystem with allowed hosts -> %d, target "
+	       "controllers of it: 0\n",
+	       ret);
+	fflush(stdout);
+	assert_int_equal(nvmf_tgt_remove_port(tgt, port), 0);
+	assert_all_gone();
+}
+
 /* With KAS 0 a requested keep-alive is not run (and the library says so in its log). */
 static void test_kas0_no_keep_alive(void **state)
 {
@@ -677,11 +715,16 @@ static void test_seed003_threaded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_connect_identify),   cmocka_unit_test(test_write_read),
-		cmocka_unit_test(test_reset_during_io),	   cmocka_unit_test(test_delete),
-		cmocka_unit_test(test_server_gone),	   cmocka_unit_test(test_seed002),
-		cmocka_unit_test(test_kas0_no_keep_alive), cmocka_unit_test(test_seed003_polled),
+		cmocka_unit_test(test_connect_identify),
+		cmocka_unit_test(test_write_read),
+		cmocka_unit_test(test_reset_during_io),
+		cmocka_unit_test(test_delete),
+		cmocka_unit_test(test_server_gone),
+		cmocka_unit_test(test_seed002),
+		cmocka_unit_test(test_kas0_no_keep_alive),
+		cmocka_unit_test(test_seed003_polled),
 		cmocka_unit_test(test_seed003_threaded),
+		cmocka_unit_test(test_allow_list_refused),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
