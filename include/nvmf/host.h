@@ -259,12 +259,16 @@ int nvmf_host_ctrl_get_stats(struct nvmf_host_ctrl *ctrl, struct nvmf_host_ctrl_
  * @transport_queues: transport per-queue states (a TCP connection, a loop queue and its
  *	target queue); a loop queue outlives its host queue until the target gave back every
  *	command it held (seed 000)
+ * @subsystems: multipath host subsystems (nvmf_host_subsys_create() to _destroy())
+ * @ns_heads: namespace heads of those subsystems, pending removals included
  */
 struct nvmf_host_objects {
 	uint64_t ctrls;
 	uint64_t queues;
 	uint64_t reqs;
 	uint64_t transport_queues;
+	uint64_t subsystems;
+	uint64_t ns_heads;
 };
 
 /**
@@ -377,5 +381,258 @@ int nvmf_host_dsm(struct nvmf_host_ctrl *ctrl, uint32_t nsid, const struct nvme_
  */
 int nvmf_host_passthru(struct nvmf_host_ctrl *ctrl, bool admin, const struct nvme_sqe *cmd,
 		       void *buf, uint32_t len, unsigned int timeout_ms, uint32_t *result);
+
+/* -------------------------------------------------------------------------------------- */
+/*
+ * Multipath (Linux drivers/nvme/host/multipath.c, NVMe Base 2.0c 8.1 ANA). A host
+ * subsystem groups the controllers ("paths") of one NVM subsystem; the same namespace seen
+ * through several of them (same NSID and the same NGUID, EUI-64 or UUID, whichever the
+ * controllers report) is one namespace head, and I/O to a head goes to one path chosen by
+ * the I/O policy: ANA optimized paths first, non-optimized next, inaccessible,
+ * persistent-loss and change never, nor a path whose controller is not LIVE or whose ANA
+ * state is being re-read after an ANA error.
+ *
+ * Threads. Every path controller of a subsystem runs on the subsystem's one reactor. With
+ * nvmf_host_subsys_opts.threaded the library runs it in a thread of its own and every
+ * function here may be called from any thread; otherwise the caller drives it with
+ * nvmf_host_subsys_poll() and calls everything from that one thread. The path
+ * controllers' own functions (nvmf_host_ctrl_*, nvmf_host_submit_*, synchronous helpers)
+ * work on them as on any controller, from the same thread(s).
+ *
+ * Failover (nvme_failover_req()). An I/O that fails on a path with a path error (-ENOLINK,
+ * -ETIMEDOUT, or an NVMe status of Status Code Type 3h, Path Related, without DNR: ANA
+ * Inaccessible / Persistent Loss / Transition, Host Path Error, Host Aborted Command...)
+ * goes to the head's requeue list and is sent again on another path. An ANA status also
+ * marks that path's namespace ANA-pending and re-reads that controller's ANA log; so does
+ * an ANA Change asynchronous event. A path in ANA state change for longer than the
+ * controller's ANATT (seconds) resets that controller, as Linux's nvme_anatt_timeout().
+ * A path controller does not park or retry head I/O itself while it reconnects: the head
+ * does. I/O waits on the requeue list while no path is usable but a path controller is
+ * LIVE, RESETTING or CONNECTING; it is resent when a path becomes usable (controller LIVE,
+ * ANA log read, path added). With no such controller it fails with -ENOLINK, unless
+ * removal is pending (below).
+ *
+ * Delayed removal (seed 001, nvme_mpath_remove_disk() with delayed_removal_secs). When the
+ * last path of a head goes away (nvmf_host_subsys_remove_path(), or its controller went
+ * DEAD), a head is removed at once (queued I/O fails with -ENOLINK) if
+ * delayed_removal_secs is 0. Otherwise the head and its queued I/O are kept that long:
+ * removal is pending, and the pending removal holds one reference on the subsystem (the
+ * library context: Linux's module reference) and one on the head. A path that brings the
+ * same namespace back (nvmf_host_subsys_add_path()) before then cancels the removal and
+ * resumes the queued I/O; otherwise, when the delay expires, queued I/O fails with
+ * -ENOLINK and the head goes. Either way those references are dropped exactly once
+ * (nvmf_host_subsys_get_refs() shows them).
+ */
+
+struct nvmf_host_subsys;
+
+/**
+ * enum nvmf_host_iopolicy - how a head picks a path (Linux iopolicy)
+ * @NVMF_IOPOLICY_NUMA: the first usable path, kept while it stays usable (Linux "numa":
+ *	fabrics controllers have no NUMA node, so every path is at the same distance and the
+ *	current path sticks)
+ * @NVMF_IOPOLICY_ROUND_ROBIN: the next usable path after the last one used, among the
+ *	best ANA state available
+ * @NVMF_IOPOLICY_QUEUE_DEPTH: the usable path with the fewest head I/Os in flight, among
+ *	the best ANA state available
+ */
+enum nvmf_host_iopolicy {
+	NVMF_IOPOLICY_NUMA = 0,
+	NVMF_IOPOLICY_ROUND_ROBIN,
+	NVMF_IOPOLICY_QUEUE_DEPTH,
+};
+
+/** nvmf_host_iopolicy_name() - "numa", "round-robin" or "queue-depth" (Linux sysfs names) */
+const char *nvmf_host_iopolicy_name(enum nvmf_host_iopolicy policy);
+/** nvmf_host_iopolicy_parse() - the policy named @name, or -EINVAL */
+int nvmf_host_iopolicy_parse(const char *name);
+
+/**
+ * struct nvmf_host_subsys_opts - a multipath host subsystem (zero means the default)
+ * @subnqn: the NVM subsystem's NQN (required); every path must reach it
+ * @iopolicy: path selection (default NVMF_IOPOLICY_NUMA, as Linux)
+ * @delayed_removal_secs: seconds a head with no path left is kept with its queued I/O
+ *	(default 0: removed at once, as Linux)
+ * @threaded: run the subsystem's reactor in a library thread
+ * @max_queued: head I/Os in flight or queued at once, all heads together (default 4096);
+ *	their slots are allocated at creation, none per I/O
+ */
+struct nvmf_host_subsys_opts {
+	const char *subnqn;
+	enum nvmf_host_iopolicy iopolicy;
+	unsigned int delayed_removal_secs;
+	bool threaded;
+	unsigned int max_queued;
+};
+
+/**
+ * nvmf_host_subsys_create() - a host subsystem with no path yet
+ * @opts: options (copied)
+ * @out: the subsystem
+ * Return: 0, -EINVAL (no subnqn) or -ENOMEM.
+ */
+int nvmf_host_subsys_create(const struct nvmf_host_subsys_opts *opts,
+			    struct nvmf_host_subsys **out);
+
+/**
+ * nvmf_host_subsys_destroy() - delete every path controller, fail queued I/O with -ENOLINK,
+ * cancel pending removals (dropping their references once), free the subsystem
+ * @s: subsystem; every head I/O has completed when this returns
+ */
+void nvmf_host_subsys_destroy(struct nvmf_host_subsys *s);
+
+/**
+ * nvmf_host_subsys_add_path() - connect one more controller of the subsystem (a path)
+ * @s: subsystem
+ * @opts: how to reach it, as for nvmf_host_ctrl_connect(); subnqn NULL or @s's,
+ *	threaded ignored (the path runs on @s's reactor), state_cb/aen_cb called as usual
+ * @out: the path controller, owned by @s (NULL allowed)
+ *
+ * Its namespaces join the heads with the same NSID and identifiers, or make new heads;
+ * a namespace whose NSID is taken by a head with other identifiers is left out (logged).
+ * A pending removal of a head it brings back is cancelled. Return: 0, -errno, a positive
+ * NVMe status from Connect, -EINVAL (the controller's SUBNQN is not @s's, or a second
+ * path to a subsystem whose controllers do not report CMIC multi-controller).
+ */
+int nvmf_host_subsys_add_path(struct nvmf_host_subsys *s, const struct nvmf_host_opts *opts,
+			      struct nvmf_host_ctrl **out);
+
+/**
+ * nvmf_host_subsys_remove_path() - disconnect and free one path (as nvme disconnect of one
+ * controller): its head I/Os in flight fail over, heads left with no path are removed, at
+ * once or after delayed_removal_secs
+ * Return: 0, or -ENOENT if @ctrl is not a path of @s.
+ */
+int nvmf_host_subsys_remove_path(struct nvmf_host_subsys *s, struct nvmf_host_ctrl *ctrl);
+
+/**
+ * nvmf_host_subsys_poll() - drive a non-threaded subsystem (all its paths)
+ * @s: subsystem created without @threaded
+ * @timeout_ms: longest wait for an event when there is nothing to do
+ * Return: 0 or -errno.
+ */
+int nvmf_host_subsys_poll(struct nvmf_host_subsys *s, int timeout_ms);
+
+/** nvmf_host_subsys_set_iopolicy() - change the I/O policy (0, or -EINVAL) */
+int nvmf_host_subsys_set_iopolicy(struct nvmf_host_subsys *s, enum nvmf_host_iopolicy policy);
+/** nvmf_host_subsys_set_delayed_removal() - change delayed_removal_secs for later removals */
+int nvmf_host_subsys_set_delayed_removal(struct nvmf_host_subsys *s, unsigned int secs);
+
+/**
+ * struct nvmf_host_path_info - one path (controller) of a subsystem, and if asked for a
+ * namespace, that namespace through it
+ * @ctrl: the path controller
+ * @cntlid: its controller ID
+ * @trtype: "tcp", "loop", "vfio-user"
+ * @traddr: transport address
+ * @trsvcid: transport service ID
+ * @state: controller state
+ * @anagrpid: the namespace's ANA group through this path (0: none or no namespace asked)
+ * @ana_state: enum nvme_ana_state of that group from the last ANA log read (0: none)
+ * @ana_pending: an ANA error or event was seen and the ANA log is being re-read: not used
+ * @current: the path the numa policy sends the namespace's I/O to now
+ * @inflight: head I/Os on this path now
+ * @submitted: head I/Os sent on this path (cumulative)
+ * @failovers: head I/Os that failed on this path with a path error and were requeued
+ */
+struct nvmf_host_path_info {
+	struct nvmf_host_ctrl *ctrl;
+	uint16_t cntlid;
+	char trtype[16];
+	char traddr[256];
+	char trsvcid[32];
+	enum nvmf_host_ctrl_state state;
+	uint32_t anagrpid;
+	uint8_t ana_state;
+	bool ana_pending;
+	bool current;
+	uint64_t inflight;
+	uint64_t submitted;
+	uint64_t failovers;
+};
+
+/**
+ * nvmf_host_subsys_paths() - the paths of @s in the order they were added
+ * @s: subsystem
+ * @nsid: a namespace to report the ANA group and state of (0: none)
+ * @info: output array
+ * @max: entries in @info
+ * Return: the number of paths (may exceed @max).
+ */
+size_t nvmf_host_subsys_paths(struct nvmf_host_subsys *s, uint32_t nsid,
+			      struct nvmf_host_path_info *info, size_t max);
+
+/**
+ * struct nvmf_host_head_info - a namespace head
+ * @nsid: namespace ID
+ * @nsze: size in logical blocks
+ * @lba_shift: log2 of the LBA data size in bytes
+ * @nguid: NGUID (zeros if not reported)
+ * @eui64: EUI-64 (zeros if not reported)
+ * @uuid: UUID from the Namespace Identification Descriptor list (zeros if none)
+ * @nr_paths: paths it is reachable through now (controllers that report it)
+ * @nr_queued: head I/Os on its requeue list
+ * @removal_pending: no path left, kept for delayed_removal_secs
+ * @refs: references on the head: one per path namespace, one while removal is pending
+ */
+struct nvmf_host_head_info {
+	uint32_t nsid;
+	uint64_t nsze;
+	uint8_t lba_shift;
+	uint8_t nguid[16];
+	uint8_t eui64[8];
+	uint8_t uuid[16];
+	unsigned int nr_paths;
+	unsigned int nr_queued;
+	bool removal_pending;
+	unsigned int refs;
+};
+
+/**
+ * nvmf_host_subsys_heads() - the namespace heads of @s (ascending NSIDs)
+ * Return: the number of heads (may exceed @max).
+ */
+size_t nvmf_host_subsys_heads(struct nvmf_host_subsys *s, struct nvmf_host_head_info *info,
+			      size_t max);
+
+/**
+ * struct nvmf_host_subsys_refs - reference counts, for tests (seed 001)
+ * @subsys: references on the subsystem: 1 for the caller's handle, 1 per path controller,
+ *	1 per head whose removal is pending
+ * @heads: heads alive
+ * @head_refs: references on all heads together (see struct nvmf_host_head_info.refs)
+ * @removals_pending: heads whose delayed removal is pending
+ */
+struct nvmf_host_subsys_refs {
+	unsigned int subsys;
+	unsigned int heads;
+	unsigned int head_refs;
+	unsigned int removals_pending;
+};
+
+/** nvmf_host_subsys_get_refs() - read the reference counts of @s (0, or -EINVAL) */
+int nvmf_host_subsys_get_refs(struct nvmf_host_subsys *s, struct nvmf_host_subsys_refs *r);
+
+/**
+ * nvmf_host_mpath_submit_io() - queue an I/O command on namespace head cmd->nsid
+ * @s: subsystem
+ * @cmd: the SQE (nsid selects the head); CID, PSDT and the data pointer are the library's
+ * @buf: data buffer, valid until @cb runs
+ * @len: bytes of @buf
+ * @cb: completion callback, run exactly once on the subsystem's reactor thread
+ * @arg: its argument
+ * Return: 0 if queued; -ENODEV (no such head), -EAGAIN (max_queued head I/Os in flight),
+ * -ENOLINK (no path and no controller that could come back); from another thread of a
+ * threaded subsystem, 0 means handed over and a refusal is reported to @cb instead.
+ */
+int nvmf_host_mpath_submit_io(struct nvmf_host_subsys *s, const struct nvme_sqe *cmd, void *buf,
+			      uint32_t len, nvmf_host_cb cb, void *arg);
+
+/* Synchronous helpers on a head, as nvmf_host_read()/nvmf_host_write(). @nlb is 1-based.
+ * Return: 0, a positive NVMe status, or -errno. */
+int nvmf_host_mpath_read(struct nvmf_host_subsys *s, uint32_t nsid, uint64_t slba, uint32_t nlb,
+			 void *buf);
+int nvmf_host_mpath_write(struct nvmf_host_subsys *s, uint32_t nsid, uint64_t slba, uint32_t nlb,
+			  const void *buf, bool fua);
 
 #endif
