@@ -148,6 +148,10 @@ struct nvmf_tgt_vfio_user_params {
  *	reported
  * @treq: transport requirements (NVMF_TREQ_*)
  * @vfio_user: vfio-user ports only: the exported controller's options
+ * @ana_default_state: the ANA state (enum nvme_ana_state) of groups 2..128 through this port
+ *	until nvmf_tgt_port_set_ana_state() sets theirs; 0 means NVME_ANA_OPTIMIZED. Group 1
+ *	always starts optimized. Linux nvmet (and nvmf-tgt) use NVME_ANA_INACCESSIBLE: a group
+ *	a port does not list is inaccessible through it.
  */
 struct nvmf_tgt_port_params {
 	uint16_t portid;
@@ -157,6 +161,7 @@ struct nvmf_tgt_port_params {
 	const char *trsvcid;
 	uint8_t treq;
 	struct nvmf_tgt_vfio_user_params vfio_user;
+	uint8_t ana_default_state;
 };
 
 /**
@@ -208,8 +213,8 @@ int nvmf_tgt_subsys_add_ns(struct nvmf_tgt_subsys *subsys, const struct nvmf_tgt
  *
  * Return: 0, -EEXIST (duplicate portid), -EPROTONOSUPPORT (trtype neither TCP nor loop),
  * -EINVAL (TCP without traddr/trsvcid or with an adrfam other than IPv4/IPv6; a traddr of 256
- * bytes or more, a trsvcid of 32 or more), -ENOMEM, or the listener's -errno (e.g.
- * -EADDRINUSE) on a started target.
+ * bytes or more, a trsvcid of 32 or more; an ana_default_state that is no ANA state), -ENOMEM,
+ * or the listener's -errno (e.g. -EADDRINUSE) on a started target.
  */
 int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p,
 		      struct nvmf_tgt_port **out);
@@ -230,12 +235,23 @@ int nvmf_tgt_port_add_subsys(struct nvmf_tgt_port *port, struct nvmf_tgt_subsys 
 int nvmf_tgt_port_add_referral(struct nvmf_tgt_port *port, const struct nvmf_tgt_port_params *p);
 
 /**
- * nvmf_tgt_port_set_ana_state() - set an ANA group's state as seen through @port
+ * nvmf_tgt_port_set_ana_state() - set an ANA group's state as seen through @port, and tell
+ * the hosts (NVMe Base 2.0c 8.1, ANA log 5.16.1.12, asynchronous events 5.2)
  * @port: port
- * @anagrpid: ANA group ID, 1..NVMF_TGT_MAX_ANA_GROUPS
- * @state: enum nvme_ana_state value
+ * @anagrpid: ANA group ID, 1..128 (NVMF_TGT_MAX_ANA_GROUPS)
+ * @state: enum nvme_ana_state value: NVME_ANA_OPTIMIZED, _NONOPTIMIZED, _INACCESSIBLE,
+ *	_PERSISTENT_LOSS or _CHANGE
  *
- * Return: 0 or -EINVAL.
+ * As nvmet's configfs ana_state does, every call (the same state again included) increments
+ * the change count of @port's ANA log and raises an Asynchronous Event (Notice, ANA Change,
+ * log page 0Ch) on every controller connected through @port whose Asynchronous Event
+ * Configuration enables ANA Change Notices and whose last ANA event has been cleared by a
+ * read of the ANA log without RAE. Commands parsed afterwards on @port see @state (I/O to
+ * an inaccessible, persistent-loss or change group fails with the matching ANA status); a
+ * command already executing finishes. The group is listed by the daemon from then on (as a
+ * configfs ana_groups entry). Callable from any thread; does not wait.
+ *
+ * Return: 0 or -EINVAL (group ID or state out of range).
  */
 int nvmf_tgt_port_set_ana_state(struct nvmf_tgt_port *port, uint32_t anagrpid, uint8_t state);
 
@@ -311,6 +327,52 @@ int nvmf_tgt_port_remove_subsys(struct nvmf_tgt_port *port, struct nvmf_tgt_subs
  * Return: 0 or -ENOENT.
  */
 int nvmf_tgt_remove_port(struct nvmf_tgt *tgt, struct nvmf_tgt_port *port);
+
+/**
+ * nvmf_tgt_subsys_set_ns_anagrpid() - move namespace @nsid of @subsys to ANA group @anagrpid
+ * (nvmet's namespaces/N/ana_grpid; NVMe Base 2.0c 8.1, Identify Namespace ANAGRPID)
+ * @subsys: subsystem
+ * @nsid: namespace ID (enabled or not)
+ * @anagrpid: ANA group ID, 1..128 (NVMF_TGT_MAX_ANA_GROUPS)
+ *
+ * Commands executing on the namespace finish under its old group; commands parsed from then
+ * on see the state of @anagrpid on their port, and Identify Namespace and the ANA log report
+ * the new group. As nvmet, every call (the same group again included) increments the ANA log
+ * change count of each port that exports @subsys and raises ANA Change (Notice, log 0Ch) on
+ * every controller of @subsys, subject to its Asynchronous Event Configuration and masking.
+ * May wait up to 10 s for commands in flight (see "Changing a running target").
+ *
+ * Return: 0, -EINVAL (@anagrpid out of range), -ENOENT (no namespace @nsid), -ENOMEM.
+ */
+int nvmf_tgt_subsys_set_ns_anagrpid(struct nvmf_tgt_subsys *subsys, uint32_t nsid,
+				    uint32_t anagrpid);
+
+/**
+ * nvmf_tgt_port_disable() - take @port out of service but keep its configuration
+ * @port: port of a target
+ *
+ * Stops listening (TCP), closes the port to new loop queues, or ends the vfio-user client and
+ * removes its socket; fails every controller that came in through @port (discovery
+ * controllers included) as nvmf_tgt_remove_port() does, and refuses Connect on queues of
+ * @port that were accepted before (Connect Restart Discovery). The exported subsystems,
+ * referrals and ANA group states stay. Discovery logs leave the port out from then on, and
+ * discovery controllers get a Discovery Log Page Change event. Disabling a disabled port
+ * does nothing. Control path; does not wait for the controllers to go.
+ *
+ * Return: 0 or -ENOENT (@port is not a port of its target any more).
+ */
+int nvmf_tgt_port_disable(struct nvmf_tgt_port *port);
+
+/**
+ * nvmf_tgt_port_enable() - put a port taken out by nvmf_tgt_port_disable() back in service:
+ * listen again on the same address (at once if the target is started, at nvmf_tgt_start()
+ * otherwise; a loop port opens at once), list it in discovery logs again and raise Discovery
+ * Log Page Change. Enabling an enabled port does nothing.
+ * @port: port of a target
+ *
+ * Return: 0, -ENOENT, or the listener's -errno (e.g. -EADDRINUSE: the port stays disabled).
+ */
+int nvmf_tgt_port_enable(struct nvmf_tgt_port *port);
 
 /**
  * struct nvmf_tgt_ctrl_info - one controller as the control socket lists it

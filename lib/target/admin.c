@@ -607,23 +607,31 @@ static uint16_t log_effects(struct nvmf_tgt_req *req, struct log_win *w)
 }
 
 /*
- * ANA log (NVMe Base 2.0c 5.16.1.12): one descriptor per ANA group that holds namespaces of
- * this subsystem, in group order, each with its NSIDs in ascending order (none with RGO).
+ * ANA log (NVMe Base 2.0c 5.16.1.12): the change count of the controller's port, then one
+ * descriptor per ANA group that holds active namespaces of this subsystem, in group order,
+ * each with its NSIDs in ascending order (none with RGO, LSP bit 0). Groups without such
+ * namespaces are left out, as the spec words it (nvmet also lists every group configured
+ * on any port or used anywhere, with no NSIDs).
  */
 static void log_ana(struct nvmf_tgt_ctrl *ctrl, struct log_win *w, uint8_t lsp)
 {
-	struct nvmf_tgt_subsys *subsys = ctrl->subsys;
+	/*
+	 * One table for the whole page, so that the counts match the NSIDs listed: its
+	 * namespaces never change in place (reconfig.c describes a moved one anew).
+	 */
+	const struct nvmf_tgt_ns_table *t = nvmf_tgt_ns_table(ctrl->subsys);
 	uint32_t nr_ns[NVMF_TGT_MAX_ANA_GROUPS + 1] = { 0 };
-	uint64_t chgcnt = atomic_load_explicit(&ctrl->port->ana_chgcnt, memory_order_relaxed);
+	uint64_t chgcnt = atomic_load_explicit(&ctrl->port->ana_chgcnt, memory_order_acquire);
 	bool rgo = lsp & NVME_ANA_LOG_RGO;
 	struct nvme_ana_rsp_hdr hdr;
-	struct nvmf_tgt_ns *ns;
-	uint32_t grpid;
+	uint32_t grpid, i;
 
 	memset(&hdr, 0, sizeof(hdr));
-	for (ns = next_active_ns(subsys, 0); ns; ns = next_active_ns(subsys, ns->nsid)) {
-		if (ns->anagrpid >= 1 && ns->anagrpid <= NVMF_TGT_MAX_ANA_GROUPS &&
-		    nr_ns[ns->anagrpid]++ == 0)
+	for (i = 0; i < t->max_nsid; i++) {
+		const struct nvmf_tgt_ns *ns = t->ns[i];
+
+		if (ns && ns->enabled && ns->anagrpid >= 1 &&
+		    ns->anagrpid <= NVMF_TGT_MAX_ANA_GROUPS && nr_ns[ns->anagrpid]++ == 0)
 			hdr.ngrps++;
 	}
 	hdr.chgcnt = chgcnt;
@@ -640,11 +648,12 @@ static void log_ana(struct nvmf_tgt_ctrl *ctrl, struct log_win *w, uint8_t lsp)
 		desc.chgcnt = chgcnt;
 		desc.state = ana_state(ctrl->port, grpid);
 		log_put(w, &desc, sizeof(desc));
-		if (rgo)
-			continue;
-		for (ns = next_active_ns(subsys, 0); ns; ns = next_active_ns(subsys, ns->nsid))
-			if (ns->anagrpid == grpid)
+		for (i = 0; !rgo && i < t->max_nsid; i++) {
+			const struct nvmf_tgt_ns *ns = t->ns[i];
+
+			if (ns && ns->enabled && ns->anagrpid == grpid)
 				log_put(w, &ns->nsid, sizeof(ns->nsid));
+		}
 	}
 }
 

@@ -26,6 +26,21 @@ static bool is_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
+/* the ANA states of NVMe Base 2.0c 8.1 (ANACAP advertises all five) */
+static bool ana_state_valid(uint8_t state)
+{
+	switch (state) {
+	case NVME_ANA_OPTIMIZED:
+	case NVME_ANA_NONOPTIMIZED:
+	case NVME_ANA_INACCESSIBLE:
+	case NVME_ANA_PERSISTENT_LOSS:
+	case NVME_ANA_CHANGE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static struct nvmf_tgt_subsys *subsys_alloc(struct nvmf_tgt *tgt)
 {
 	struct nvmf_tgt_subsys *s = calloc(1, sizeof(*s));
@@ -431,6 +446,8 @@ int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p
 	default:
 		return -EPROTONOSUPPORT;
 	}
+	if (p->ana_default_state && !ana_state_valid(p->ana_default_state))
+		return -EINVAL;
 	/* TRADDR and TRSVCID are fixed-size discovery log fields: refuse, never truncate */
 	if ((p->traddr && strlen(p->traddr) >= sizeof(((struct nvmf_tgt_port *)0)->traddr)) ||
 	    (p->trsvcid && strlen(p->trsvcid) >= sizeof(((struct nvmf_tgt_port *)0)->trsvcid)))
@@ -450,8 +467,14 @@ int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p
 	port->ops = ops;
 	if (p->trtype == NVMF_TRTYPE_VFIO_USER)
 		port->vfu = p->vfio_user;
-	for (unsigned int i = 0; i <= NVMF_TGT_MAX_ANA_GROUPS; i++)
-		atomic_init(&port->ana_state[i], NVME_ANA_OPTIMIZED);
+	port->enabled = true;
+	/* group 1 exists on every port, optimized (nvmet's ana_default_group) */
+	for (unsigned int i = 0; i <= NVMF_TGT_MAX_ANA_GROUPS; i++) {
+		atomic_init(&port->ana_state[i], i <= 1 || !p->ana_default_state
+							 ? NVME_ANA_OPTIMIZED
+							 : p->ana_default_state);
+		atomic_init(&port->ana_set[i], false);
+	}
 	atomic_init(&port->ana_chgcnt, 1);
 	if (tgt->started) {
 		ret = ops->add_port(tgt, port);
@@ -549,20 +572,14 @@ int nvmf_tgt_port_add_referral(struct nvmf_tgt_port *port, const struct nvmf_tgt
 
 int nvmf_tgt_port_set_ana_state(struct nvmf_tgt_port *port, uint32_t anagrpid, uint8_t state)
 {
-	if (!anagrpid || anagrpid > NVMF_TGT_MAX_ANA_GROUPS)
+	if (!anagrpid || anagrpid > NVMF_TGT_MAX_ANA_GROUPS || !ana_state_valid(state))
 		return -EINVAL;
-	switch (state) {
-	case NVME_ANA_OPTIMIZED:
-	case NVME_ANA_NONOPTIMIZED:
-	case NVME_ANA_INACCESSIBLE:
-	case NVME_ANA_PERSISTENT_LOSS:
-	case NVME_ANA_CHANGE:
-		break;
-	default:
-		return -EINVAL;
-	}
-	atomic_store(&port->ana_state[anagrpid], state);
-	atomic_fetch_add(&port->ana_chgcnt, 1);
+	atomic_store_explicit(&port->ana_state[anagrpid], state, memory_order_relaxed);
+	atomic_store_explicit(&port->ana_set[anagrpid], true, memory_order_relaxed);
+	/* the count last: a log that shows the new count shows the new state (acquire there) */
+	atomic_fetch_add_explicit(&port->ana_chgcnt, 1, memory_order_release);
+	/* as nvmet's ana_state store: the same state again is still an event */
+	nvmf_tgt_ana_changed(port->tgt, port, NULL);
 	return 0;
 }
 
@@ -603,6 +620,10 @@ int nvmf_tgt_start(struct nvmf_tgt *tgt)
 	for (i = 0; i < tgt->nr_ports; i++) {
 		struct nvmf_tgt_port *port = tgt->ports[i];
 
+		if (!port->enabled) {
+			nvmf_notice("port %u: disabled, not listening", port->portid);
+			continue;
+		}
 		ret = port->ops->add_port(tgt, port);
 		if (ret < 0) {
 			nvmf_err("port %u: listen on %s:%s: %s", port->portid, port->traddr,

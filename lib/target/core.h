@@ -288,8 +288,15 @@ struct nvmf_tgt_port {
 	size_t nr_subsys;
 	struct nvmf_tgt_referral *referrals;
 	size_t nr_referrals;
+	/*
+	 * In service (nvmf_tgt_port_disable/enable()): listening, taking Connects, listed in
+	 * discovery logs. Written under cfg_lock (and ctl_lock), read under cfg_lock.
+	 */
+	bool enabled;
 	_Atomic uint8_t ana_state[NVMF_TGT_MAX_ANA_GROUPS + 1]; /* by ANA group ID */
-	_Atomic uint64_t ana_chgcnt;
+	/* groups whose state nvmf_tgt_port_set_ana_state() set: nvmetcli's ana_groups */
+	atomic_bool ana_set[NVMF_TGT_MAX_ANA_GROUPS + 1];
+	_Atomic uint64_t ana_chgcnt; /* ANA log Change Count through this port */
 	const struct nvmf_tgt_transport_ops *ops;
 	void *priv;			      /* transport's listener */
 	struct nvmf_tgt_vfio_user_params vfu; /* vfio-user ports: the controller's options */
@@ -716,6 +723,19 @@ int nvmf_tgt_sync_reactors(struct nvmf_tgt *tgt, struct nvmf_tgt_subsys *subsys)
 
 /** nvmf_tgt_disc_changed() - bump GENCTR and send Discovery Log Page Change events */
 void nvmf_tgt_disc_changed(struct nvmf_tgt *tgt);
+
+/**
+ * nvmf_tgt_ana_changed() - raise ANA Change (Notice 03h, log 0Ch; NVMe Base 2.0c 5.2) on
+ * every live controller that came in through @port, of any subsystem (@port set), or on
+ * every live controller of @subsys (@subsys set). The admin reactor applies the Asynchronous
+ * Event Configuration and the masking. Callable from any thread; takes cfg_lock (read) when
+ * @port is set.
+ * @tgt: target
+ * @port: port, or NULL
+ * @subsys: subsystem, or NULL
+ */
+void nvmf_tgt_ana_changed(struct nvmf_tgt *tgt, const struct nvmf_tgt_port *port,
+			  struct nvmf_tgt_subsys *subsys);
 
 /** nvmf_tgt_retired_free_all() - free what reconfig.c kept until exit (target stopped) */
 void nvmf_tgt_retired_free_all(struct nvmf_tgt *tgt);

@@ -89,6 +89,9 @@ static uint64_t port_entries(const struct nvmf_tgt_port *p, const char *hostnqn,
 {
 	uint64_t n = 0;
 
+	/* a disabled port (nvmf_tgt_port_disable()) takes no connections: not listed */
+	if (!p->enabled)
+		return 0;
 	for (size_t i = 0; i < p->nr_subsys; i++) {
 		const struct nvmf_tgt_subsys *subsys = p->subsys[i];
 
@@ -172,8 +175,9 @@ static uint64_t disc_log(struct nvmf_tgt_port *port, const char *hostnqn, const 
  *
  * NVMe Base 2.0c 5.16.1.23: GENCTR from the target's discovery generation counter, one
  * entry for this discovery subsystem (SUBTYPE 3h), one per NVM subsystem (2h) exported on
- * @port that allows @hostnqn (on every port when @port exports none: a discovery-only
- * port), one per referral (1h). Record format 0.
+ * @port that allows @hostnqn (on every enabled port when @port exports none: a
+ * discovery-only port; disabled ports are never listed), one per referral (1h). Record
+ * format 0.
  * Return: total size of the log page in bytes (may exceed @len; @buf holds the first @len).
  */
 size_t nvmf_tgt_discovery_log(struct nvmf_tgt_port *port, const char *hostnqn,

@@ -75,6 +75,15 @@ static void connect_locked(struct nvmf_tgt_req *req)
 			     CONNECT_IPO_DATA(hostnqn));
 		return;
 	}
+	/*
+	 * A queue accepted before its port was disabled (nvmf_tgt_port_disable()): the port is
+	 * out of service, the subsystem may be reachable elsewhere. No DNR: it may come back.
+	 */
+	if (!sq->port->enabled) {
+		nvmf_warn("connect: host %s: port %u is disabled", hostnqn, sq->port->portid);
+		connect_fail(req, NVME_SC_CONNECT_RESTART_DISC, CONNECT_IPO_DATA(subsysnqn));
+		return;
+	}
 	s = nvmf_tgt_find_subsys(tgt, subnqn);
 	if (!s || !nvmf_tgt_port_has_subsys(sq->port, s)) {
 		nvmf_warn("connect: host %s: subsystem %s not found on port %u", hostnqn, subnqn,

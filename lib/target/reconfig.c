@@ -309,6 +309,40 @@ static void ns_changed(struct nvmf_tgt_subsys *s, uint32_t nsid)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* One controller's ANA Change event; the admin reactor drops it if disabled or masked. */
+static void ana_event(struct nvmf_tgt_ctrl *c)
+{
+	if (!atomic_load(&c->fatal))
+		nvmf_tgt_ctrl_aen(c, NVME_AER_TYPE_NOTICE, NVME_AER_NOTICE_ANA, NVME_LOG_ANA);
+}
+
+void nvmf_tgt_ana_changed(struct nvmf_tgt *tgt, const struct nvmf_tgt_port *port,
+			  struct nvmf_tgt_subsys *subsys)
+{
+	if (subsys) {
+		pthread_mutex_lock(&subsys->lock);
+		for (struct nvmf_tgt_ctrl *c = subsys->ctrls; c; c = c->next)
+			if (!port || c->port == port)
+				ana_event(c);
+		pthread_mutex_unlock(&subsys->lock);
+		return;
+	}
+	if (!port)
+		return;
+	/* nvmet_port_send_ana_event(): the controllers of every subsystem, through @port */
+	pthread_rwlock_rdlock(&tgt->cfg_lock);
+	for (size_t i = 0; i < tgt->nr_subsys; i++) {
+		struct nvmf_tgt_subsys *s = tgt->subsys[i];
+
+		pthread_mutex_lock(&s->lock);
+		for (struct nvmf_tgt_ctrl *c = s->ctrls; c; c = c->next)
+			if (c->port == port)
+				ana_event(c);
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_rwlock_unlock(&tgt->cfg_lock);
+}
+
 /* -------------------------------------------------------------------------------------- */
 /* Namespaces */
 
@@ -475,6 +509,67 @@ out:
 	return ret;
 }
 
+int nvmf_tgt_subsys_set_ns_anagrpid(struct nvmf_tgt_subsys *s, uint32_t nsid, uint32_t anagrpid)
+{
+	struct nvmf_tgt *tgt = s->tgt;
+	struct nvmf_tgt_ns *ns, *nns;
+	struct nvmf_tgt_ns_table *t;
+	uint32_t old;
+	int ret = 0;
+
+	if (!anagrpid || anagrpid > NVMF_TGT_MAX_ANA_GROUPS)
+		return -EINVAL;
+	pthread_mutex_lock(&tgt->ctl_lock);
+	ns = nvmf_tgt_ns_lookup(s, nsid);
+	if (!ns) {
+		ret = -ENOENT;
+		goto out;
+	}
+	old = ns->anagrpid;
+	if (anagrpid != old) {
+		/*
+		 * The I/O path reads ns->anagrpid without a lock: the namespace is described
+		 * anew, as for a resize, and the old description freed after its commands.
+		 */
+		nns = malloc(sizeof(*nns));
+		if (!nns) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		*nns = *ns; /* the backend now belongs to nns */
+		nns->anagrpid = anagrpid;
+		nns->path = ns->path ? strdup(ns->path) : NULL;
+		t = ns->path && !nns->path ? NULL : table_with(nvmf_tgt_ns_table(s), nsid, nns);
+		if (!t) {
+			free(nns->path);
+			free(nns);
+			ret = -ENOMEM;
+			goto out;
+		}
+		table_replace(s, t);
+		if (ns_grace_period(s) < 0)
+			retire(tgt, RETIRED_NS_DESC, ns);
+		else
+			ns_desc_free(ns);
+	}
+	/*
+	 * nvmet keeps one change count; ours is per port, so every port whose ANA log lists
+	 * this subsystem's namespaces counts the change.
+	 */
+	pthread_rwlock_rdlock(&tgt->cfg_lock);
+	for (size_t i = 0; i < tgt->nr_ports; i++)
+		if (nvmf_tgt_port_has_subsys(tgt->ports[i], s))
+			atomic_fetch_add_explicit(&tgt->ports[i]->ana_chgcnt, 1,
+						  memory_order_release);
+	pthread_rwlock_unlock(&tgt->cfg_lock);
+	nvmf_notice("%s: namespace %u: ANA group %u -> %u", s->nqn, nsid, old, anagrpid);
+	/* nvmet_ns_ana_grpid_store(): every controller of the subsystem, any port */
+	nvmf_tgt_ana_changed(tgt, NULL, s);
+out:
+	pthread_mutex_unlock(&tgt->ctl_lock);
+	return ret;
+}
+
 /* -------------------------------------------------------------------------------------- */
 /* Hosts, subsystems, ports */
 
@@ -627,6 +722,83 @@ int nvmf_tgt_remove_port(struct nvmf_tgt *tgt, struct nvmf_tgt_port *port)
 	retire(tgt, RETIRED_PORT, port);
 	pthread_mutex_unlock(&tgt->ctl_lock);
 	nvmf_notice("port %u removed", port->portid);
+	nvmf_tgt_disc_changed(tgt);
+	return 0;
+}
+
+/* Is @port one of @tgt's ports? Under cfg_lock (nvmf_tgt_add_port() takes only that). */
+static bool port_listed(const struct nvmf_tgt *tgt, const struct nvmf_tgt_port *port)
+{
+	for (size_t i = 0; i < tgt->nr_ports; i++)
+		if (tgt->ports[i] == port)
+			return true;
+	return false;
+}
+
+/*
+ * Under ctl_lock: set @port's enabled flag to @enabled. Return: 1 if it changed, 0 if it
+ * already was, -ENOENT if @port is gone. A Connect runs under cfg_lock (read): it either ran
+ * before the change, or sees it.
+ */
+static int port_set_enabled(struct nvmf_tgt *tgt, struct nvmf_tgt_port *port, bool enabled)
+{
+	int ret = 1;
+
+	pthread_rwlock_wrlock(&tgt->cfg_lock);
+	if (!port_listed(tgt, port))
+		ret = -ENOENT;
+	else if (port->enabled == enabled)
+		ret = 0;
+	else
+		port->enabled = enabled;
+	pthread_rwlock_unlock(&tgt->cfg_lock);
+	return ret;
+}
+
+int nvmf_tgt_port_disable(struct nvmf_tgt_port *port)
+{
+	struct nvmf_tgt *tgt = port->tgt;
+	int ret;
+
+	pthread_mutex_lock(&tgt->ctl_lock);
+	ret = port_set_enabled(tgt, port, false);
+	if (ret <= 0) {
+		pthread_mutex_unlock(&tgt->ctl_lock);
+		return ret;
+	}
+	if (tgt->started || port->trtype == NVMF_TRTYPE_LOOP)
+		port->ops->remove_port(port);
+	/* as nvmf_tgt_remove_port(), but the port and its configuration stay */
+	fail_ctrls(tgt->disc_subsys, port, "port disabled");
+	for (size_t s = 0; s < tgt->nr_subsys; s++)
+		fail_ctrls(tgt->subsys[s], port, "port disabled");
+	pthread_mutex_unlock(&tgt->ctl_lock);
+	nvmf_notice("port %u disabled", port->portid);
+	nvmf_tgt_disc_changed(tgt);
+	return 0;
+}
+
+int nvmf_tgt_port_enable(struct nvmf_tgt_port *port)
+{
+	struct nvmf_tgt *tgt = port->tgt;
+	int ret;
+
+	pthread_mutex_lock(&tgt->ctl_lock);
+	/* enabled before it listens, so that a host that connects at once is not refused */
+	ret = port_set_enabled(tgt, port, true);
+	if (ret <= 0) {
+		pthread_mutex_unlock(&tgt->ctl_lock);
+		return ret;
+	}
+	ret = tgt->started || port->trtype == NVMF_TRTYPE_LOOP ? port->ops->add_port(tgt, port) : 0;
+	if (ret < 0) {
+		port_set_enabled(tgt, port, false);
+		pthread_mutex_unlock(&tgt->ctl_lock);
+		nvmf_err("port %u: enable: %s", port->portid, strerror(-ret));
+		return ret;
+	}
+	pthread_mutex_unlock(&tgt->ctl_lock);
+	nvmf_notice("port %u enabled", port->portid);
 	nvmf_tgt_disc_changed(tgt);
 	return 0;
 }

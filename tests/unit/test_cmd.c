@@ -897,7 +897,7 @@ static void test_ana_log(void **state)
 	struct tctx *t = *state;
 	const uint8_t *p = data0(t);
 	struct nvme_ana_rsp_hdr hdr;
-	struct nvme_ana_group_desc d;
+	struct nvme_ana_group_desc d = { 0 };
 	uint32_t nsid;
 	uint16_t status;
 	struct nvme_sqe c;
@@ -937,6 +937,325 @@ static void test_ana_log(void **state)
 	assert_int_equal(nvmf_tgt_port_set_ana_state(t->port, 2, NVME_ANA_INACCESSIBLE), 0);
 	c = rw_cmd(nvme_cmd_read, 5, 0, 1);
 	assert_int_equal(run(t, &t->iosq, &c, NULL, 512), NVME_SC_ANA_INACCESSIBLE);
+}
+
+#define ANA_CHANGE_DW0                                                                             \
+	(NVME_AER_TYPE_NOTICE | NVME_AER_NOTICE_ANA << 8 | (uint32_t)NVME_LOG_ANA << 16)
+
+/* Admin Connect on @sq (not yet connected) to subsystem A; returns the status */
+static uint16_t connect_admin(struct tctx *t, struct nvmf_tgt_sq *sq, unsigned int slot)
+{
+	struct nvmf_connect_data d;
+	struct nvme_sqe c;
+	struct nvmf_connect_cmd *cc = (struct nvmf_connect_cmd *)&c;
+
+	memset(&d, 0, sizeof(d));
+	memcpy(d.hostid, hostid, sizeof(d.hostid));
+	d.cntlid = NVME_CNTLID_DYNAMIC;
+	strcpy(d.subsysnqn, SUBNQN_A);
+	strcpy(d.hostnqn, HOSTNQN);
+	memset(&c, 0, sizeof(c));
+	cc->opcode = nvme_fabrics_command;
+	cc->fctype = nvme_fabrics_type_connect;
+	cc->qid = 0;
+	cc->sqsize = 31;
+	start(t, sq, slot, &c, &d, sizeof(d));
+	return status_of(t, slot);
+}
+
+/* A queue the test made itself goes as a transport's would: quiesce, drain, destroy */
+static void drop_queue(struct tctx *t, struct nvmf_tgt_sq *sq)
+{
+	nvmf_tgt_sq_quiesce(sq);
+	pump(t);
+	nvmf_tgt_sq_destroy(sq);
+	pump(t);
+}
+
+/* The header and the descriptor of group @grpid (NULL if absent) of the ANA log in slot 0 */
+static const uint8_t *ana_desc(struct tctx *t, uint32_t grpid, struct nvme_ana_rsp_hdr *hdr,
+			       struct nvme_ana_group_desc *d)
+{
+	const uint8_t *p = data0(t);
+
+	memcpy(hdr, p, sizeof(*hdr));
+	p += sizeof(*hdr);
+	for (unsigned int i = 0; i < hdr->ngrps; i++) {
+		memcpy(d, p, sizeof(*d));
+		if (d->grpid == grpid)
+			return p;
+		p += sizeof(*d) + d->nnsids * sizeof(uint32_t);
+	}
+	return NULL;
+}
+
+/*
+ * nvmf_tgt_port_set_ana_state() raises ANA Change on the controllers of that port only,
+ * gated by the Asynchronous Event Configuration and masked until the ANA log is read
+ * without RAE; each call counts in the port's change count (nvmet's ana_state store).
+ */
+static void test_ana_state_aen(void **state)
+{
+	struct tctx *t = *state;
+	struct nvme_sqe aer = { .opcode = nvme_admin_async_event };
+	struct nvmf_tgt_port_params pp2 = {
+		.portid = 2,
+		.trtype = NVMF_TRTYPE_TCP,
+		.adrfam = NVMF_ADRFAM_IPV4,
+		.traddr = "127.0.0.1",
+		.trsvcid = "4421",
+		.ana_default_state = NVME_ANA_INACCESSIBLE,
+	};
+	struct nvmf_tgt_port *p2;
+	struct nvmf_tgt_sq sq2;
+	struct nvme_ana_rsp_hdr hdr;
+	struct nvme_ana_group_desc d = { 0 };
+	uint64_t cnt = atomic_load(&t->port->ana_chgcnt);
+	uint64_t cnt2;
+
+	/* a second port exporting A, whose groups 2..128 start inaccessible (as nvmet's) */
+	assert_int_equal(nvmf_tgt_add_port(t->tgt, &pp2, &p2), 0);
+	assert_int_equal(nvmf_tgt_port_add_subsys(p2, t->a), 0);
+	assert_int_equal(atomic_load(&p2->ana_state[1]), NVME_ANA_OPTIMIZED);
+	assert_int_equal(atomic_load(&p2->ana_state[2]), NVME_ANA_INACCESSIBLE);
+	assert_int_equal(atomic_load(&p2->ana_state[128]), NVME_ANA_INACCESSIBLE);
+	pp2.portid = 3;
+	pp2.ana_default_state = 5; /* reserved: no ANA state */
+	assert_int_equal(nvmf_tgt_add_port(t->tgt, &pp2, NULL), -EINVAL);
+	nvmf_tgt_sq_init(&sq2, t->tgt, p2, t->r, &fake_ops);
+	assert_int_equal(connect_admin(t, &sq2, 8), 0);
+	assert_int_equal(property_set_cc(t, &sq2, CC_ENABLE), 0);
+	cnt2 = atomic_load(&p2->ana_chgcnt);
+
+	/* ANA Change Notices off: the event is dropped, the count still moves */
+	start(t, &t->asq, 1, &aer, NULL, 0);
+	assert_int_equal(nvmf_tgt_port_set_ana_state(t->port, 2, NVME_ANA_NONOPTIMIZED), 0);
+	pump(t);
+	assert_int_equal(t->resp[1].count, 0);
+	assert_int_equal(atomic_load(&t->port->ana_chgcnt), cnt + 1);
+
+	/* on: the parked AER completes with Notice / ANA Change / log 0Ch */
+	assert_int_equal(
+		set_feature(t, &t->asq, NVME_FEAT_ASYNC_EVENT, NVME_AEN_CFG_ANA_CHANGE, NULL, 0),
+		0);
+	assert_int_equal(
+		set_feature(t, &sq2, NVME_FEAT_ASYNC_EVENT, NVME_AEN_CFG_ANA_CHANGE, NULL, 0), 0);
+	start(t, &sq2, 2, &aer, NULL, 0);
+	assert_int_equal(nvmf_tgt_port_set_ana_state(t->port, 2, NVME_ANA_INACCESSIBLE), 0);
+	pump(t);
+	assert_int_equal(status_of(t, 1), 0);
+	assert_int_equal(t->resp[1].cqe.result.dw0, ANA_CHANGE_DW0);
+	/* the controller on the other port heard nothing and sees its own state */
+	assert_int_equal(t->resp[2].count, 0);
+	assert_int_equal(atomic_load(&p2->ana_chgcnt), cnt2);
+	assert_int_equal(get_log(t, &sq2, NVME_LOG_ANA, 4096, 0, true), 0);
+	assert_non_null(ana_desc(t, 2, &hdr, &d));
+	assert_int_equal(d.state, NVME_ANA_INACCESSIBLE); /* p2's default, not port 1's change */
+	assert_int_equal(hdr.chgcnt, cnt2);
+
+	/* the same state again is an event too (nvmet), but masked until the log is read */
+	start(t, &t->asq, 1, &aer, NULL, 0);
+	assert_int_equal(nvmf_tgt_port_set_ana_state(t->port, 2, NVME_ANA_INACCESSIBLE), 0);
+	pump(t);
+	assert_int_equal(t->resp[1].count, 0);
+	assert_int_equal(atomic_load(&t->port->ana_chgcnt), cnt + 3);
+	assert_int_equal(get_log(t, &t->asq, NVME_LOG_ANA, 4096, 0, true), 0); /* RAE */
+	assert_int_equal(nvmf_tgt_port_set_ana_state(t->port, 2, NVME_ANA_CHANGE), 0);
+	pump(t);
+	assert_int_equal(t->resp[1].count, 0);
+	assert_int_equal(get_log(t, &t->asq, NVME_LOG_ANA, 4096, 0, false), 0);
+	assert_non_null(ana_desc(t, 2, &hdr, &d));
+	assert_int_equal(d.state, NVME_ANA_CHANGE);
+	assert_int_equal(hdr.chgcnt, cnt + 4);
+	assert_int_equal(d.chgcnt, cnt + 4);
+	assert_int_equal(nvmf_tgt_port_set_ana_state(t->port, 2, NVME_ANA_PERSISTENT_LOSS), 0);
+	pump(t);
+	assert_int_equal(status_of(t, 1), 0);
+	assert_int_equal(t->resp[1].cqe.result.dw0, ANA_CHANGE_DW0);
+
+	/* bad group IDs and states change nothing */
+	assert_int_equal(nvmf_tgt_port_set_ana_state(t->port, 0, NVME_ANA_OPTIMIZED), -EINVAL);
+	assert_int_equal(nvmf_tgt_port_set_ana_state(t->port, 129, NVME_ANA_OPTIMIZED), -EINVAL);
+	assert_int_equal(nvmf_tgt_port_set_ana_state(t->port, 2, 0), -EINVAL);
+	assert_int_equal(nvmf_tgt_port_set_ana_state(t->port, 2, 5), -EINVAL);
+	assert_int_equal(atomic_load(&t->port->ana_chgcnt), cnt + 5);
+	assert_int_equal(atomic_load(&t->port->ana_state[2]), NVME_ANA_PERSISTENT_LOSS);
+
+	/* I/O status per state, never with DNR (the host may retry on another path) */
+	{
+		static const struct {
+			uint8_t state;
+			uint16_t status;
+		} io[] = {
+			{ NVME_ANA_INACCESSIBLE, NVME_SC_ANA_INACCESSIBLE },
+			{ NVME_ANA_PERSISTENT_LOSS, NVME_SC_ANA_PERSISTENT_LOSS },
+			{ NVME_ANA_CHANGE, NVME_SC_ANA_TRANSITION },
+			{ NVME_ANA_NONOPTIMIZED, NVME_SC_SUCCESS },
+			{ NVME_ANA_OPTIMIZED, NVME_SC_SUCCESS },
+		};
+		struct nvme_sqe c = rw_cmd(nvme_cmd_read, 5, 0, 1);
+
+		for (size_t i = 0; i < sizeof(io) / sizeof(io[0]); i++) {
+			assert_int_equal(nvmf_tgt_port_set_ana_state(t->port, 2, io[i].state), 0);
+			assert_int_equal(run(t, &t->iosq, &c, NULL, 512), io[i].status);
+		}
+	}
+	pump(t);
+	drop_queue(t, &sq2);
+}
+
+/*
+ * nvmf_tgt_subsys_set_ns_anagrpid(): Identify Namespace and the ANA log show the new group,
+ * new I/O sees its state, every controller of the subsystem hears ANA Change, and every port
+ * exporting the subsystem counts the change. The call waits for the reactors, so the one
+ * reactor runs on its thread meanwhile.
+ */
+static void test_ns_anagrpid(void **state)
+{
+	struct tctx *t = *state;
+	struct nvme_sqe aer = { .opcode = nvme_admin_async_event };
+	struct nvme_sqe rd = rw_cmd(nvme_cmd_read, 1, 0, 1);
+	uint64_t cnt = atomic_load(&t->port->ana_chgcnt);
+	struct nvme_ana_rsp_hdr hdr;
+	struct nvme_ana_group_desc d = { 0 };
+	const uint8_t *p;
+	struct nvme_id_ns id;
+	uint32_t nsids[2];
+
+	assert_int_equal(
+		set_feature(t, &t->asq, NVME_FEAT_ASYNC_EVENT, NVME_AEN_CFG_ANA_CHANGE, NULL, 0),
+		0);
+	assert_int_equal(nvmf_tgt_port_set_ana_state(t->port, 2, NVME_ANA_INACCESSIBLE), 0);
+	assert_int_equal(get_log(t, &t->asq, NVME_LOG_ANA, 4096, 0, false), 0); /* unmask */
+	pump(t);
+	start(t, &t->asq, 1, &aer, NULL, 0);
+	assert_int_equal(run(t, &t->iosq, &rd, NULL, 4096), 0);
+
+	assert_int_equal(nvmf_reactor_start(t->r), 0);
+	assert_int_equal(nvmf_tgt_subsys_set_ns_anagrpid(t->a, 1, 2), 0);
+	assert_int_equal(nvmf_tgt_subsys_set_ns_anagrpid(t->a, 9, 2), -ENOENT);
+	assert_int_equal(nvmf_tgt_subsys_set_ns_anagrpid(t->a, 1, 0), -EINVAL);
+	assert_int_equal(nvmf_tgt_subsys_set_ns_anagrpid(t->a, 1, 129), -EINVAL);
+	nvmf_reactor_stop(t->r);
+	nvmf_reactor_join(t->r);
+
+	assert_int_equal(status_of(t, 1), 0);
+	assert_int_equal(t->resp[1].cqe.result.dw0, ANA_CHANGE_DW0);
+	assert_int_equal(atomic_load(&t->port->ana_chgcnt), cnt + 2);
+	assert_int_equal(identify(t, &t->asq, NVME_ID_CNS_NS, 1, 0), 0);
+	memcpy(&id, data0(t), sizeof(id));
+	assert_int_equal(id.anagrpid, 2);
+	assert_int_equal(id.nuse, 0); /* inaccessible through this port */
+	assert_int_equal(id.nsze, 1 * MiB / 4096);
+	assert_int_equal(run(t, &t->iosq, &rd, NULL, 4096), NVME_SC_ANA_INACCESSIBLE);
+
+	/* group 1 has no namespace left: one descriptor, NSIDs 1 and 5 */
+	assert_int_equal(get_log(t, &t->asq, NVME_LOG_ANA, 4096, 0, false), 0);
+	p = ana_desc(t, 2, &hdr, &d);
+	assert_non_null(p);
+	assert_int_equal(hdr.ngrps, 1);
+	assert_int_equal(hdr.chgcnt, cnt + 2);
+	assert_int_equal(d.nnsids, 2);
+	assert_int_equal(d.state, NVME_ANA_INACCESSIBLE);
+	memcpy(nsids, p + sizeof(d), sizeof(nsids));
+	assert_int_equal(nsids[0], 1);
+	assert_int_equal(nsids[1], 5);
+	assert_null(ana_desc(t, 1, &hdr, &d));
+
+	/* and back: the namespace serves again; its backend (and data) went with it */
+	assert_int_equal(nvmf_reactor_start(t->r), 0);
+	assert_int_equal(nvmf_tgt_subsys_set_ns_anagrpid(t->a, 1, 1), 0);
+	nvmf_reactor_stop(t->r);
+	nvmf_reactor_join(t->r);
+	assert_int_equal(run(t, &t->iosq, &rd, NULL, 4096), 0);
+	assert_int_equal(identify(t, &t->asq, NVME_ID_CNS_NS, 1, 0), 0);
+	memcpy(&id, data0(t), sizeof(id));
+	assert_int_equal(id.anagrpid, 1);
+	assert_memory_equal(id.nguid, ns1_nguid, 16);
+}
+
+/*
+ * nvmf_tgt_port_disable(): the controllers of the port fail, Connect on a queue of the port
+ * is refused (Connect Restart Discovery, no DNR), discovery logs leave it out and GENCTR
+ * moves; the configuration stays, and nvmf_tgt_port_enable() brings it all back.
+ */
+static void test_port_disable_enable(void **state)
+{
+	struct tctx *t = *state;
+	struct nvmf_tgt_port_params dp = {
+		.portid = 9,
+		.trtype = NVMF_TRTYPE_TCP,
+		.adrfam = NVMF_ADRFAM_IPV4,
+		.traddr = "127.0.0.1",
+		.trsvcid = "8009",
+	};
+	const size_t esz = sizeof(struct nvmf_disc_log_entry);
+	const size_t hsz = sizeof(struct nvmf_disc_rsp_page_hdr);
+	uint8_t *buf = calloc(1, hsz + 8 * esz);
+	struct nvmf_tgt_port *disc;
+	struct nvmf_tgt_sq sq;
+	uint64_t genctr;
+
+	assert_non_null(buf);
+	/* a discovery-only port lists every port's subsystems: A and B on port 1 */
+	assert_int_equal(nvmf_tgt_add_port(t->tgt, &dp, &disc), 0);
+	assert_int_equal(nvmf_tgt_discovery_log(disc, HOSTNQN, NULL, buf, hsz + 8 * esz),
+			 hsz + 3 * esz);
+	assert_int_equal(nvmf_tgt_port_set_ana_state(t->port, 3, NVME_ANA_NONOPTIMIZED), 0);
+	genctr = atomic_load(&t->tgt->disc_genctr);
+
+	assert_int_equal(nvmf_tgt_port_disable(t->port), 0);
+	assert_true(atomic_load(&t->ctrl->fatal));
+	assert_true(atomic_load(&t->dctrl->fatal));
+	assert_true(atomic_load(&t->ctrl->csts) & NVME_CSTS_CFS);
+	pump(t);
+	assert_int_equal(t->disconnects, 3); /* admin, I/O and discovery queues */
+	assert_true(atomic_load(&t->tgt->disc_genctr) > genctr);
+	assert_int_equal(nvmf_tgt_discovery_log(disc, HOSTNQN, NULL, buf, hsz + 8 * esz),
+			 hsz + esz);
+	nvmf_tgt_sq_init(&sq, t->tgt, t->port, t->r, &fake_ops);
+	assert_int_equal(connect_admin(t, &sq, 3), NVME_SC_CONNECT_RESTART_DISC);
+	assert_null(sq.ctrl);
+	/* again: nothing to do; the configuration is still there */
+	genctr = atomic_load(&t->tgt->disc_genctr);
+	assert_int_equal(nvmf_tgt_port_disable(t->port), 0);
+	assert_int_equal(atomic_load(&t->tgt->disc_genctr), genctr);
+	assert_int_equal(t->port->nr_subsys, 2);
+	assert_int_equal(t->port->nr_referrals, 1);
+	assert_int_equal(atomic_load(&t->port->ana_state[3]), NVME_ANA_NONOPTIMIZED);
+
+	assert_int_equal(nvmf_tgt_port_enable(t->port), 0);
+	assert_true(atomic_load(&t->tgt->disc_genctr) > genctr);
+	assert_int_equal(nvmf_tgt_port_enable(t->port), 0);
+	assert_int_equal(nvmf_tgt_discovery_log(disc, HOSTNQN, NULL, buf, hsz + 8 * esz),
+			 hsz + 3 * esz);
+	assert_int_equal(connect_admin(t, &sq, 3), 0);
+	assert_non_null(sq.ctrl);
+	assert_false(atomic_load(&sq.ctrl->fatal));
+	drop_queue(t, &sq);
+
+	/* a removed port is no port of the target any more */
+	assert_int_equal(nvmf_tgt_remove_port(t->tgt, disc), 0);
+	assert_int_equal(nvmf_tgt_port_disable(disc), -ENOENT);
+	assert_int_equal(nvmf_tgt_port_enable(disc), -ENOENT);
+	free(buf);
+}
+
+/* A disabled loop port refuses new loop queues; enabled again, it takes them. */
+static void test_loop_port_disable(void **state)
+{
+	struct tctx *t = *state;
+	struct nvmf_tgt_port_params lp = { .portid = 4, .trtype = NVMF_TRTYPE_LOOP };
+	static const struct nvmf_tgt_loop_sq_ops no_ops;
+	struct nvmf_tgt_loop_sq lsq;
+	struct nvmf_tgt_port *port;
+
+	assert_int_equal(nvmf_tgt_add_port(t->tgt, &lp, &port), 0);
+	assert_int_equal(nvmf_tgt_port_disable(port), 0);
+	assert_int_equal(nvmf_tgt_loop_sq_init(&lsq, t->tgt, port, t->r, &no_ops), -ECONNREFUSED);
+	assert_int_equal(nvmf_tgt_port_enable(port), 0);
+	assert_int_equal(nvmf_tgt_loop_sq_init(&lsq, t->tgt, port, t->r, &no_ops), 0);
+	nvmf_tgt_loop_sq_destroy(&lsq);
 }
 
 /* -------------------------------------------------------------------------------------- */
@@ -1418,6 +1737,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_io_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fw_slot_and_changed_ns_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ana_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ana_state_aen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ns_anagrpid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_port_disable_enable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loop_port_disable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_features_queues_kato, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_features_misc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aer, setup, teardown),
