@@ -112,6 +112,8 @@ static int apply_port(struct nvmf_tgt *tgt, const struct nvmf_cfg_port *c, size_
 		.trsvcid = c->addr.trsvcid,
 		.treq = c->addr.treq,
 		.vfio_user = c->vfio_user,
+		/* like nvmet: groups not listed on a port are inaccessible through it */
+		.ana_default_state = NVME_ANA_INACCESSIBLE,
 	};
 	struct nvmf_tgt_port *port;
 	int ret;
@@ -153,15 +155,20 @@ static int apply_port(struct nvmf_tgt *tgt, const struct nvmf_cfg_port *c, size_
 			return ret;
 		}
 	}
-	/* like nvmet: groups not listed on a port are inaccessible through it */
-	for (uint32_t g = 2; g <= NVMF_CFG_MAX_ANAGRPID; g++)
-		nvmf_tgt_port_set_ana_state(port, g, NVME_ANA_INACCESSIBLE);
 	for (size_t g = 0; g < c->nr_ana_groups; g++) {
 		ret = nvmf_tgt_port_set_ana_state(port, c->ana_groups[g].grpid,
 						  c->ana_groups[g].state);
 		if (ret < 0) {
 			apply_err(errbuf, errlen, "ports[%zu].ana_groups[%zu]: %s", i, g,
 				  strerror(-ret));
+			return ret;
+		}
+	}
+	/* saved by save_config after disable_port: configured, but not listening */
+	if (c->disabled) {
+		ret = nvmf_tgt_port_disable(port);
+		if (ret < 0) {
+			apply_err(errbuf, errlen, "ports[%zu].enabled: %s", i, strerror(-ret));
 			return ret;
 		}
 	}

@@ -38,8 +38,9 @@ void nvmf_cfg_tgt_opts(struct nvmf_tgt_opts *opts, const struct nvmf_cfg *cfg);
  *	when the failure has no further explanation. May be NULL.
  * @errlen: size of @errbuf in bytes
  *
- * Disabled namespaces and referrals are skipped. As nvmet does, ANA groups a port does not
- * list are inaccessible through it.
+ * Disabled namespaces and referrals are skipped; a port with "enabled": false is added and
+ * then disabled (nvmf_tgt_port_disable()). As nvmet does, ANA groups a port does not list
+ * are inaccessible through it (nvmf_tgt_port_params.ana_default_state).
  *
  * Return: 0, or the negative errno of the target API call that failed (-EPROTONOSUPPORT:
  * a port's transport is not served by the target library).

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "config-json.h"
 
+#include "common/ana.h"
 #include "common/cpumask.h"
 
 #include <arpa/inet.h>
@@ -49,15 +50,6 @@ static const struct cfg_name_map treq_names[] = {
 	{ "not specified", NVMF_CFG_TREQ_NOT_SPECIFIED },
 	{ "required", NVMF_CFG_TREQ_REQUIRED },
 	{ "not required", NVMF_CFG_TREQ_NOT_REQUIRED },
-	{ NULL, 0 },
-};
-
-static const struct cfg_name_map ana_state_names[] = {
-	{ "optimized", NVMF_CFG_ANA_OPTIMIZED },
-	{ "non-optimized", NVMF_CFG_ANA_NONOPTIMIZED },
-	{ "inaccessible", NVMF_CFG_ANA_INACCESSIBLE },
-	{ "persistent-loss", NVMF_CFG_ANA_PERSISTENT_LOSS },
-	{ "change", NVMF_CFG_ANA_CHANGE },
 	{ NULL, 0 },
 };
 
@@ -973,6 +965,25 @@ static int parse_referral(struct cfg_ctx *ctx, struct json_object *obj, size_t i
 	return check_nvmf_keys(ctx, obj, NULL, NULL);
 }
 
+/* "state": the names of lib/common/ana.h, which are nvmet's configfs ana_state values */
+static int parse_ana_state(struct cfg_ctx *ctx, struct json_object *ana, uint8_t *out)
+{
+	const char *s;
+	int ret, state;
+
+	ret = cfg_get_str(ctx, ana, "state", false, &s);
+	if (ret <= 0)
+		return ret;
+	state = nvmf_ana_state_parse(s);
+	if (state < 0)
+		return cfg_err_key(
+			ctx, "state", -EINVAL, "unknown ANA state \"%.*s\" (%s)",
+			CFG_VALUE_QUOTE_MAX, s,
+			"optimized, non-optimized, inaccessible, persistent-loss, change");
+	*out = (uint8_t)state;
+	return 1;
+}
+
 static int parse_ana_group(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, void *arg)
 {
 	struct nvmf_cfg_port *p = arg;
@@ -996,10 +1007,7 @@ static int parse_ana_group(struct cfg_ctx *ctx, struct json_object *obj, size_t 
 	ret = cfg_get_obj(ctx, obj, "ana", false, &ana);
 	if (ret > 0) {
 		old = cfg_path_push(ctx, "ana");
-		ret = cfg_get_name(
-			ctx, ana, "state", ana_state_names, "ANA state",
-			"optimized, non-optimized, inaccessible, persistent-loss, change",
-			&g->state);
+		ret = parse_ana_state(ctx, ana, &g->state);
 		cfg_path_pop(ctx, old);
 	}
 	if (ret < 0)
@@ -1079,6 +1087,7 @@ static int parse_port(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, 
 	struct port_arg pa = { .cfg = cfg, .p = p };
 	struct json_object *addr = NULL, *param = NULL, *arr = NULL;
 	int64_t portid = 0;
+	bool enabled;
 	size_t i, n, old;
 	int ret;
 
@@ -1185,6 +1194,11 @@ static int parse_port(struct cfg_ctx *ctx, struct json_object *obj, size_t idx, 
 		p->ana_groups[n].state = NVMF_CFG_ANA_OPTIMIZED;
 		p->nr_ana_groups++;
 	}
+	enabled = true;
+	ret = cfg_get_bool(ctx, obj, "enabled", &enabled);
+	if (ret < 0)
+		return ret;
+	p->disabled = !enabled;
 	return check_nvmf_keys(ctx, obj, NULL, NULL);
 }
 

@@ -17,7 +17,8 @@
  *                      param{ inline_data_size, max_queue_size, pi_enable },
  *                      subsystems[] (NQNs listed in subsystems[]),
  *                      referrals[]{ name, enable, portid, addr{...} },
- *                      ana_groups[]{ grpid*, ana{ state } } }
+ *                      ana_groups[]{ grpid*, ana{ state } },
+ *                      enabled (ours, as save_config writes it; false: loaded disabled) }
  *   nvmf             { reactors, cpumask, kato_default_ms, rpc_socket }  (ours; every key
  *                    checked)
  *
@@ -233,6 +234,8 @@ struct nvmf_cfg_ana_group {
  *	"accept_kato": bool (default: kas != 0), "max_io_queues": 1..128, "max_queue_size":
  *	entries, 2..4096} (0 / absent: the defaults); accept_kato is stored as
  *	NVMF_TGT_VFU_KATO_*
+ * @disabled: "enabled" is false (the control socket's disable_port, saved by save_config):
+ *	the port is added but does not listen until enable_port; absent means enabled
  */
 struct nvmf_cfg_port {
 	uint16_t portid;
@@ -247,6 +250,7 @@ struct nvmf_cfg_port {
 	struct nvmf_cfg_ana_group *ana_groups;
 	size_t nr_ana_groups;
 	struct nvmf_tgt_vfio_user_params vfio_user;
+	bool disabled;
 };
 
 /**

@@ -6,6 +6,7 @@
  * of the same project and the public API has no need for a full introspection interface.
  */
 #include "rpc.h"
+#include "common/ana.h"
 #include "common/hex.h"
 
 #include "nvmf/target.h"
@@ -233,22 +234,6 @@ static const char *treq_name(uint8_t t)
 	}
 }
 
-static const char *ana_name(uint8_t s)
-{
-	switch (s) {
-	case NVME_ANA_OPTIMIZED:
-		return "optimized";
-	case NVME_ANA_NONOPTIMIZED:
-		return "non-optimized";
-	case NVME_ANA_INACCESSIBLE:
-		return "inaccessible";
-	case NVME_ANA_PERSISTENT_LOSS:
-		return "persistent-loss";
-	default:
-		return "change";
-	}
-}
-
 static void add_str(struct json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, json_object_new_string(v));
@@ -350,12 +335,53 @@ static struct json_object *addr_json(uint8_t trtype, uint8_t adrfam, uint8_t tre
 	return a;
 }
 
-static struct json_object *port_json(const struct nvmf_tgt_port *p)
+/*
+ * nvmetcli's ana_groups of a port: group 1 (always there, as nvmet's default group), every
+ * group whose state was set on the port, and every group a namespace of a subsystem the port
+ * exports belongs to (whose state a host can see through it). Other groups have the port's
+ * default state, which is what a reload gives them too (apply.c). Under cfg_lock.
+ */
+static struct json_object *ana_groups_json(struct nvmf_tgt_port *p)
+{
+	struct json_object *arr = json_object_new_array();
+	bool listed[NVMF_TGT_MAX_ANA_GROUPS + 1] = { false };
+
+	listed[1] = true;
+	for (unsigned int g = 2; g <= NVMF_TGT_MAX_ANA_GROUPS; g++)
+		listed[g] = atomic_load(&p->ana_set[g]);
+	for (size_t i = 0; i < p->nr_subsys; i++) {
+		const struct nvmf_tgt_ns_table *t = nvmf_tgt_ns_table(p->subsys[i]);
+
+		for (uint32_t n = 0; n < t->max_nsid; n++) {
+			const struct nvmf_tgt_ns *ns = t->ns[n];
+
+			if (ns && ns->anagrpid <= NVMF_TGT_MAX_ANA_GROUPS)
+				listed[ns->anagrpid] = true;
+		}
+	}
+	for (unsigned int g = 1; g <= NVMF_TGT_MAX_ANA_GROUPS; g++) {
+		struct json_object *go, *so;
+
+		if (!listed[g])
+			continue;
+		go = json_object_new_object();
+		so = json_object_new_object();
+		add_str(so, "state", nvmf_ana_state_name(atomic_load(&p->ana_state[g])));
+		json_object_object_add(go, "ana", so);
+		add_int(go, "grpid", g);
+		json_object_array_add(arr, go);
+	}
+	return arr;
+}
+
+static struct json_object *port_json(struct nvmf_tgt_port *p)
 {
 	struct json_object *o = json_object_new_object(), *subs = json_object_new_array();
-	struct json_object *refs = json_object_new_array(), *ana = json_object_new_array();
+	struct json_object *refs = json_object_new_array();
 
 	add_int(o, "portid", p->portid);
+	/* in get_ports and in save_config: the configuration loader reads it back */
+	json_object_object_add(o, "enabled", json_object_new_boolean(p->enabled));
 	json_object_object_add(o, "addr",
 			       addr_json(p->trtype, p->adrfam, p->treq, p->traddr, p->trsvcid));
 	for (size_t i = 0; i < p->nr_subsys; i++)
@@ -376,20 +402,7 @@ static struct json_object *port_json(const struct nvmf_tgt_port *p)
 		json_object_array_add(refs, ro);
 	}
 	json_object_object_add(o, "referrals", refs);
-	for (unsigned int g = 1; g <= NVMF_TGT_MAX_ANA_GROUPS; g++) {
-		uint8_t st = atomic_load(&((struct nvmf_tgt_port *)p)->ana_state[g]);
-		struct json_object *go, *so;
-
-		if (g != 1 && st == NVME_ANA_OPTIMIZED)
-			continue;
-		go = json_object_new_object();
-		so = json_object_new_object();
-		add_str(so, "state", ana_name(st));
-		json_object_object_add(go, "ana", so);
-		add_int(go, "grpid", g);
-		json_object_array_add(ana, go);
-	}
-	json_object_object_add(o, "ana_groups", ana);
+	json_object_object_add(o, "ana_groups", ana_groups_json(p));
 	if (p->trtype == NVMF_TRTYPE_VFIO_USER) {
 		struct json_object *vu = json_object_new_object();
 
@@ -848,6 +861,11 @@ static bool m_add_port(struct rpc_call *c)
 		}
 	}
 	p.portid = (uint16_t)id;
+	/*
+	 * As a port from the configuration (apply.c) and in nvmet: groups 2..128 are
+	 * inaccessible through it until set_ana_state sets them.
+	 */
+	p.ana_default_state = NVME_ANA_INACCESSIBLE;
 	ret = nvmf_tgt_add_port(c->tgt, &p, &port);
 	if (ret < 0)
 		return rpc_fail(c, ret, "add_port");
@@ -871,6 +889,101 @@ static bool m_remove_port(struct rpc_call *c)
 		return false;
 	ret = nvmf_tgt_remove_port(c->tgt, p);
 	return ret < 0 ? rpc_fail(c, ret, "remove_port") : true;
+}
+
+/* ---- ports in and out of service, ANA ---- */
+
+static bool m_port_enable(struct rpc_call *c, bool enable)
+{
+	static const char *const keys[] = { "portid", NULL };
+	struct nvmf_tgt_port *p;
+	int ret;
+
+	if (!check_keys(c, keys) || !(p = p_port(c)))
+		return false;
+	ret = enable ? nvmf_tgt_port_enable(p) : nvmf_tgt_port_disable(p);
+	if (ret < 0)
+		return rpc_fail(c, ret, enable ? "enable_port" : "disable_port");
+	c->result = json_object_new_object();
+	add_int(c->result, "portid", p->portid);
+	json_object_object_add(c->result, "enabled", json_object_new_boolean(enable));
+	return true;
+}
+
+static bool m_disable_port(struct rpc_call *c)
+{
+	return m_port_enable(c, false);
+}
+
+static bool m_enable_port(struct rpc_call *c)
+{
+	return m_port_enable(c, true);
+}
+
+/* params.grpid: an ANA group ID, 1..128 */
+static bool p_grpid(struct rpc_call *c, uint32_t *out)
+{
+	uint64_t v;
+
+	if (p_u64(c, "grpid", true, NVMF_TGT_MAX_ANA_GROUPS, &v) < 0)
+		return false;
+	if (!v)
+		return rpc_err(c, RPC_INVALID_PARAMS,
+			       "params.grpid: 0 is not an ANA group ID (1..%u)",
+			       NVMF_TGT_MAX_ANA_GROUPS);
+	*out = (uint32_t)v;
+	return true;
+}
+
+static bool m_set_ana_state(struct rpc_call *c)
+{
+	static const char *const keys[] = { "portid", "grpid", "state", NULL };
+	struct nvmf_tgt_port *p;
+	const char *name;
+	uint32_t grpid;
+	int state, ret;
+
+	if (!check_keys(c, keys) || !(p = p_port(c)) || !p_grpid(c, &grpid) ||
+	    p_str(c, "state", true, &name) < 0)
+		return false;
+	state = nvmf_ana_state_parse(name);
+	if (state < 0)
+		return rpc_err(c, RPC_INVALID_PARAMS,
+			       "params.state: \"%.40s\" is not optimized, non-optimized, "
+			       "inaccessible, persistent-loss or change",
+			       name);
+	ret = nvmf_tgt_port_set_ana_state(p, grpid, (uint8_t)state);
+	if (ret < 0)
+		return rpc_fail(c, ret, "set_ana_state");
+	c->result = json_object_new_object();
+	add_int(c->result, "portid", p->portid);
+	add_int(c->result, "grpid", grpid);
+	add_str(c->result, "state", nvmf_ana_state_name((uint8_t)state));
+	add_int(c->result, "chgcnt", (int64_t)atomic_load(&p->ana_chgcnt));
+	return true;
+}
+
+static bool m_set_ns_ana_group(struct rpc_call *c)
+{
+	static const char *const keys[] = { "nqn", "nsid", "grpid", NULL };
+	struct nvmf_tgt_subsys *s;
+	uint64_t nsid;
+	uint32_t grpid;
+	int ret;
+
+	if (!check_keys(c, keys) || !(s = p_subsys(c, "nqn")) ||
+	    p_u64(c, "nsid", true, UINT32_MAX, &nsid) < 0 || !p_grpid(c, &grpid))
+		return false;
+	ret = nvmf_tgt_subsys_set_ns_anagrpid(s, (uint32_t)nsid, grpid);
+	if (ret == -ENOENT)
+		return rpc_err(c, RPC_INVALID_PARAMS, "params.nsid: no namespace %" PRIu64, nsid);
+	if (ret < 0)
+		return rpc_fail(c, ret, "set_ns_ana_group");
+	c->result = json_object_new_object();
+	add_str(c->result, "nqn", s->nqn);
+	add_int(c->result, "nsid", (int64_t)nsid);
+	add_int(c->result, "grpid", grpid);
+	return true;
 }
 
 static bool m_port_subsystem(struct rpc_call *c, bool add)
@@ -1219,6 +1332,10 @@ static const struct rpc_method {
 	{ "remove_port", m_remove_port },
 	{ "add_port_subsystem", m_add_port_subsystem },
 	{ "remove_port_subsystem", m_remove_port_subsystem },
+	{ "disable_port", m_disable_port },
+	{ "enable_port", m_enable_port },
+	{ "set_ana_state", m_set_ana_state },
+	{ "set_ns_ana_group", m_set_ns_ana_group },
 	{ "get_controllers", m_get_controllers },
 	{ "fail_controller", m_fail_controller },
 	{ "save_config", m_save_config },

@@ -1012,6 +1012,35 @@ class ConfigTests(unittest.TestCase):
         self.assertEqual(rc, 2, err)
         self.assertIn("ports[2].vfio_user.kas", err)
 
+    def test_bad_ana_state(self):
+        tmp = tempfile.mkdtemp(prefix="nvmf-it-cfg-")
+        try:
+            cfg = make_config(tmp, free_port(), free_port())
+            cfg["ports"][1]["ana_groups"].append({"grpid": 2, "ana": {"state": "great"}})
+            rc, err = self.run_daemon(json.dumps(cfg))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.assertEqual(rc, 2, err)
+        self.assertIn('ports[1].ana_groups[1].ana.state: unknown ANA state "great"', err)
+
+    def test_bad_ana_grpid(self):
+        for where, edit in (
+                ("subsystems[0].namespaces[1].ana_grpid: 129 is out of range [1, 128]",
+                 lambda c: c["subsystems"][0]["namespaces"][1].update(ana_grpid=129)),
+                ("ports[0].ana_groups[0].grpid: 0 is out of range [1, 128]",
+                 lambda c: c["ports"][0]["ana_groups"][0].update(grpid=0)),
+                ("ports[0].enabled: ", lambda c: c["ports"][0].update(enabled="later"))):
+            with self.subTest(where=where):
+                tmp = tempfile.mkdtemp(prefix="nvmf-it-cfg-")
+                try:
+                    cfg = make_config(tmp, free_port(), free_port())
+                    edit(cfg)
+                    rc, err = self.run_daemon(json.dumps(cfg))
+                finally:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                self.assertEqual(rc, 2, err)
+                self.assertIn(where, err)
+
     def test_json_syntax_error(self):
         rc, err = self.run_daemon('{"subsystems": [ {"nqn": "nqn.2024-01.x:y",, } ]\n')
         self.assertEqual(rc, 2, err)
@@ -1647,6 +1676,25 @@ class VfioUserPortTests(DaemonTestCase):
         self.assertIsNone(vfu_recv(s), "connection closed: no VERSION first")
         self.assertDaemonServes()
 
+    def test_disable_enable_port(self):
+        s = self.vfu_connect()
+        s.sendall(vfu_version_msg(msg_id=3))
+        self.assertEqual(vfu_recv(s)[0][4], 0)
+        self.assertEqual(self.rpc("disable_port", {"portid": 3}), {"portid": 3, "enabled": False})
+        try:
+            self.assertIsNone(vfu_recv(s), "the client of a disabled port is ended")
+            self.assertFalse(os.path.exists(self.vfu_path), "socket removed")
+            self.assertFalse(next(p for p in self.rpc("get_ports") if p["portid"] == 3)["enabled"])
+        finally:
+            self.assertEqual(self.rpc("enable_port", {"portid": 3}),
+                             {"portid": 3, "enabled": True})
+        self.assertTrue(stat.S_ISSOCK(os.stat(self.vfu_path).st_mode))
+        s2 = self.vfu_connect()
+        s2.sendall(vfu_version_msg(msg_id=4))
+        hdr, _ = vfu_recv(s2)
+        self.assertEqual((hdr[0], hdr[4]), (4, 0), "VERSION on the port enabled again")
+        self.assertDaemonServes()
+
     def test_add_remove_port_rpc(self):
         path = os.path.join(self.daemon.tmpdir, "vfu-rpc.sock")
         self.assertRpcError = RpcTests.assertRpcError.__get__(self)
@@ -1674,6 +1722,431 @@ class VfioUserPortTests(DaemonTestCase):
         finally:
             self.rpc("remove_port", {"portid": 31})
         self.assertFalse(os.path.exists(path), "socket removed with its port")
+
+
+# ------------------------------------------------------------------------------------------
+# ANA (Asymmetric Namespace Access) and many ports
+
+
+ANA_NQN = "nqn.2024-01.io.nvmf.test:ana"
+ANA_CHANGE_DW0 = 0x000C0302  # notice (2), ANA change (03h), log page 0Ch
+DISC_CHANGE_DW0 = 0x0070F002  # notice (2), discovery log change (F0h), log page 70h
+AEC_NS_ATTR = 1 << 8
+AEC_ANA = 1 << 11
+AEC_DISC = 1 << 31
+LOG_ANA = 0x0C
+SC_ANA_PERSISTENT_LOSS = 0x301
+SC_ANA_INACCESSIBLE = 0x302
+SC_ANA_TRANSITION = 0x303
+# the states the configuration gives: {portid: {grpid: state}}
+ANA_CONFIG = {1: {1: "optimized", 2: "optimized"}, 2: {1: "optimized", 2: "non-optimized"}}
+ANA_STATE = {"optimized": 1, "non-optimized": 2, "inaccessible": 3, "persistent-loss": 4,
+             "change": 0xF}
+
+
+def parse_ana_log(data):
+    """ANA log page (NVMe Base 2.0c 5.16.1.12): header, then group descriptors."""
+    d = bytes(data)
+    chgcnt, ngrps = struct.unpack_from("<QH", d, 0)
+    off = 16
+    groups = {}
+    order = []
+    for _ in range(ngrps):
+        grpid, nnsids, gchg, state = struct.unpack_from("<IIQB", d, off)
+        nsids = list(struct.unpack_from("<%dI" % nnsids, d, off + 32))
+        groups[grpid] = {"nnsids": nnsids, "chgcnt": gchg, "state": state, "nsids": nsids}
+        order.append(grpid)
+        off += 32 + 4 * nnsids
+    return {"chgcnt": chgcnt, "ngrps": ngrps, "groups": groups, "order": order, "len": off,
+            "rest": d[off:]}
+
+
+def ana_groups_of(port):
+    """get_ports / save_config ana_groups as {grpid: state}; each group listed once."""
+    groups = {g["grpid"]: g["ana"]["state"] for g in port["ana_groups"]}
+    assert len(groups) == len(port["ana_groups"]), port["ana_groups"]
+    return groups
+
+
+class AnaTests(DaemonTestCase):
+    """Two TCP ports (1: the I/O port, 2: the "discovery" port) both export ANA_NQN, whose
+    namespace 1 is in ANA group 1 and namespace 2 in group 2; port 3 exports nothing (a
+    discovery-only port, whose log lists the other ports). Each test starts from the
+    configured states (setUp puts them back through the control socket)."""
+
+    @classmethod
+    def setUpClass(cls):
+        d = Daemon()
+        d.third_port = free_port()
+        while d.third_port in (d.io_port, d.disc_port):
+            d.third_port = free_port()
+        d.config["subsystems"].append({
+            "nqn": ANA_NQN, "attr": {"allow_any_host": "1"}, "allowed_hosts": [],
+            "namespaces": [
+                {"nsid": 1, "enable": 1, "ana_grpid": 1,
+                 "device": {"path": "", "nvmf_backend": "mem", "nvmf_size": "4M"}},
+                {"nsid": 2, "enable": 1, "ana_grpid": 2,
+                 "device": {"path": "", "nvmf_backend": "mem", "nvmf_size": "4M"}},
+            ]})
+        for p in d.config["ports"]:
+            p["subsystems"].append(ANA_NQN)
+            p["ana_groups"] = [{"grpid": g, "ana": {"state": st}}
+                               for g, st in sorted(ANA_CONFIG[p["portid"]].items())]
+        d.config["ports"].append(port_entry(3, d.third_port, []))
+        cls.daemon = d.start()
+
+    def rpc(self, method, params=None, timeout=20.0):
+        return rpc(self.daemon.rpc_path, method, params, timeout)
+
+    def assertRpcError(self, method, params, code, fragment):
+        with self.assertRaises(RpcError) as cm:
+            self.rpc(method, params)
+        self.assertEqual(cm.exception.code, code, cm.exception.message)
+        self.assertIn(fragment, cm.exception.message)
+
+    def setUp(self):
+        super().setUp()
+        self.chgcnt = {}
+        for portid in (1, 2, 3):
+            self.rpc("enable_port", {"portid": portid})
+        for nsid in (1, 2):
+            self.rpc("set_ns_ana_group", {"nqn": ANA_NQN, "nsid": nsid, "grpid": nsid})
+        for portid, groups in ANA_CONFIG.items():
+            for grpid, state in sorted(groups.items()):
+                r = self.rpc("set_ana_state", {"portid": portid, "grpid": grpid,
+                                               "state": state})
+                self.chgcnt[portid] = r["chgcnt"]
+
+    def port_of(self, portid):
+        return {1: self.daemon.io_port, 2: self.daemon.disc_port,
+                3: self.daemon.third_port}[portid]
+
+    def actrl(self, portid):
+        c = nt.Controller(self.port_of(portid), ANA_NQN, HOSTNQN, nt.fresh_hostid())
+        self._ctrls.append(c)
+        return c
+
+    def ana_log(self, admin, rgo=False, rae=False, length=4096):
+        numd = length // 4 - 1
+        cdw10 = LOG_ANA | ((1 if rgo else 0) << 8) | ((1 << 15) if rae else 0) | \
+            ((numd & 0xFFFF) << 16)
+        cqe, data = admin.admin_data_cmd(nt.ADMIN_GET_LOG_PAGE, length, nsid=0xFFFFFFFF,
+                                         cdw10=cdw10, cdw11=numd >> 16)
+        self.assertOk(cqe, "Get Log Page ANA")
+        return parse_ana_log(data)
+
+    def aer(self, admin, aec):
+        self.assertOk(admin.set_features(0x0B, aec), "Asynchronous Event Configuration")
+        return admin.submit(nt.sqe(AER, admin.alloc_cid()))
+
+    def id_ns(self, admin, nsid):
+        cqe, data = admin.identify(nt.CNS_NS, nsid)
+        self.assertOk(cqe, "Identify Namespace %d" % nsid)
+        nsze, ncap, nuse = struct.unpack_from("<QQQ", data, 0)
+        return {"nsze": nsze, "nuse": nuse, "nmic": data[30],
+                "anagrpid": struct.unpack_from("<I", data, 92)[0]}
+
+    def wait_for(self, what, fn, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            v = fn()
+            if v:
+                return v
+            self.assertLess(time.monotonic(), deadline, "timed out waiting for " + what)
+            time.sleep(0.02)
+
+    def get_port(self, portid):
+        return next(p for p in self.rpc("get_ports") if p["portid"] == portid)
+
+    # tests ----------------------------------------------------------------------------------
+
+    def test_identify_fields(self):
+        c = self.actrl(1)
+        cqe, data = c.admin.identify(nt.CNS_CTRL)
+        self.assertOk(cqe)
+        cmic = data[76]
+        oaes = struct.unpack_from("<I", data, 92)[0]
+        anatt, anacap = data[342], data[343]
+        anagrpmax, nanagrpid = struct.unpack_from("<II", data, 344)
+        # CMIC: more than one port (bit 0), more than one controller (1), ANA reporting (3)
+        self.assertEqual(cmic & 0x0B, 0x0B, "CMIC %#x" % cmic)
+        self.assertTrue(oaes & (1 << 11), "OAES: ANA Change Notices")
+        self.assertEqual(anacap & 0x1F, 0x1F, "ANACAP: all five states reported")
+        self.assertEqual(anacap & (1 << 6), 0, "ANACAP: ANAGRPID may change")
+        self.assertEqual(anatt, 10)
+        self.assertEqual((anagrpmax, nanagrpid), (128, 128))
+        for nsid in (1, 2):
+            ns = self.id_ns(c.admin, nsid)
+            self.assertEqual(ns["anagrpid"], nsid)
+            self.assertEqual(ns["nmic"] & 1, 1, "NMIC: shared namespace")
+            self.assertEqual(ns["nuse"], ns["nsze"])
+
+    def test_ana_log_through_each_port(self):
+        for portid, states in ANA_CONFIG.items():
+            c = self.actrl(portid)
+            log = self.ana_log(c.admin)
+            self.assertEqual(log["chgcnt"], self.chgcnt[portid])
+            self.assertEqual(log["ngrps"], 2)
+            self.assertEqual(log["order"], [1, 2])
+            for grpid in (1, 2):
+                g = log["groups"][grpid]
+                self.assertEqual(g["state"], ANA_STATE[states[grpid]], "port %d group %d" %
+                                 (portid, grpid))
+                self.assertEqual(g["nsids"], [grpid])
+                self.assertEqual(g["chgcnt"], log["chgcnt"])
+            self.assertEqual(log["rest"], bytes(len(log["rest"])), "zeroes past the log")
+            # RGO: the same groups and states, no NSIDs
+            rgo = self.ana_log(c.admin, rgo=True)
+            self.assertEqual(rgo["order"], [1, 2])
+            self.assertEqual(rgo["len"], 16 + 2 * 32)
+            for grpid in (1, 2):
+                self.assertEqual(rgo["groups"][grpid]["nnsids"], 0)
+                self.assertEqual(rgo["groups"][grpid]["state"], log["groups"][grpid]["state"])
+            c.close()
+
+    def test_set_ana_state_aen_and_io(self):
+        a = self.actrl(1)  # the port whose state changes
+        b = self.actrl(2)  # the other port
+        qa = a.connect_io()
+        qb = b.connect_io()
+        before_b = self.ana_log(b.admin)
+        aer_a = self.aer(a.admin, AEC_ANA)
+        aer_b = self.aer(b.admin, AEC_ANA | AEC_NS_ATTR)
+        r = self.rpc("set_ana_state", {"portid": 1, "grpid": 2, "state": "inaccessible"})
+        self.assertEqual(r, {"portid": 1, "grpid": 2, "state": "inaccessible",
+                             "chgcnt": self.chgcnt[1] + 1})
+        cqe = a.admin.wait(aer_a, 10.0)
+        self.assertOk(cqe, "AER on port 1")
+        self.assertEqual(cqe.dw0, ANA_CHANGE_DW0)
+        log = self.ana_log(a.admin)
+        self.assertEqual(log["chgcnt"], r["chgcnt"])
+        self.assertEqual(log["groups"][2]["state"], ANA_STATE["inaccessible"])
+        self.assertEqual(log["groups"][1]["state"], ANA_STATE["optimized"])
+        self.assertEqual(self.id_ns(a.admin, 2)["nuse"], 0, "NUSE of an inaccessible ns")
+
+        # port 2 heard nothing: its next event is the namespace change raised after this
+        self.assertEqual(self.ana_log(b.admin, rae=True), before_b)
+        self.rpc("add_namespace", {"nqn": ANA_NQN, "nsid": 9, "backend": "null",
+                                   "size": 1 << 20})
+        try:
+            cqe = b.admin.wait(aer_b, 10.0)
+            self.assertEqual(cqe.dw0, NS_ATTR_CHANGED_DW0, "first event on port 2")
+        finally:
+            self.rpc("remove_namespace", {"nqn": ANA_NQN, "nsid": 9})
+
+        # I/O in the group through port 1: the ANA status, without DNR (nvmet's choice)
+        data = nt.pattern(4096, 31)
+        for state, sc in (("inaccessible", SC_ANA_INACCESSIBLE),
+                          ("persistent-loss", SC_ANA_PERSISTENT_LOSS),
+                          ("change", SC_ANA_TRANSITION)):
+            self.rpc("set_ana_state", {"portid": 1, "grpid": 2, "state": state})
+            cqe, _ = qa.read(2, 0, 4096)
+            self.assertStatus(cqe, sc, dnr=False, msg="read in a %s group" % state)
+            cqe, _ = qa.write(2, 8, data)
+            self.assertStatus(cqe, sc, dnr=False, msg="write in a %s group" % state)
+            # group 1 on the same port, and group 2 through port 2, are untouched
+            self.assertOk(qa.read(1, 0, 4096)[0], "group 1 through port 1")
+            self.assertOk(qb.write(2, 8, data)[0], "group 2 through port 2")
+        cqe, back = qb.read(2, 8, 4096)
+        self.assertOk(cqe)
+        self.assertEqual(back, data)
+        self.rpc("set_ana_state", {"portid": 1, "grpid": 2, "state": "non-optimized"})
+        cqe, back = qa.read(2, 8, 4096)
+        self.assertOk(cqe, "read in a non-optimized group")
+        self.assertEqual(back, data)
+        groups = ana_groups_of(self.get_port(1))
+        self.assertEqual((groups[1], groups[2]), ("optimized", "non-optimized"))
+
+    def test_set_ns_ana_group(self):
+        a = self.actrl(1)
+        b = self.actrl(2)
+        qa = a.connect_io()
+        data = nt.pattern(4096, 32)
+        self.assertOk(qa.write(1, 16, data)[0])
+        aer_a = self.aer(a.admin, AEC_ANA)
+        aer_b = self.aer(b.admin, AEC_ANA)
+        r = self.rpc("set_ns_ana_group", {"nqn": ANA_NQN, "nsid": 1, "grpid": 2})
+        self.assertEqual(r, {"nqn": ANA_NQN, "nsid": 1, "grpid": 2})
+        # every controller of the subsystem, on either port
+        self.assertEqual(a.admin.wait(aer_a, 10.0).dw0, ANA_CHANGE_DW0)
+        self.assertEqual(b.admin.wait(aer_b, 10.0).dw0, ANA_CHANGE_DW0)
+        for c, portid in ((a, 1), (b, 2)):
+            self.assertEqual(self.id_ns(c.admin, 1)["anagrpid"], 2)
+            log = self.ana_log(c.admin)
+            self.assertGreater(log["chgcnt"], self.chgcnt[portid])
+            self.assertEqual(log["order"], [2], "group 1 holds no namespace now")
+            self.assertEqual(log["groups"][2]["nsids"], [1, 2])
+        ns1 = [n for n in self.rpc("get_subsystems", {"nqn": ANA_NQN})[0]["namespaces"]
+               if n["nsid"] == 1][0]
+        self.assertEqual(ns1["anagrpid"], 2)
+        # new I/O sees the new group's state; the data stayed
+        cqe, back = qa.read(1, 16, 4096)
+        self.assertOk(cqe)
+        self.assertEqual(back, data)
+        self.rpc("set_ana_state", {"portid": 1, "grpid": 2, "state": "inaccessible"})
+        self.assertStatus(qa.read(1, 16, 4096)[0], SC_ANA_INACCESSIBLE, dnr=False)
+        # a group no port lists is inaccessible (as nvmet), and shows up in get_ports
+        self.rpc("set_ns_ana_group", {"nqn": ANA_NQN, "nsid": 1, "grpid": 77})
+        self.assertStatus(qa.read(1, 16, 4096)[0], SC_ANA_INACCESSIBLE, dnr=False)
+        self.assertIn({"grpid": 77, "ana": {"state": "inaccessible"}},
+                      self.get_port(1)["ana_groups"])
+        self.rpc("set_ana_state", {"portid": 1, "grpid": 77, "state": "optimized"})
+        cqe, back = qa.read(1, 16, 4096)
+        self.assertOk(cqe)
+        self.assertEqual(back, data)
+
+    def test_disable_enable_port(self):
+        a = self.actrl(1)
+        qa = a.connect_io()
+        b = self.actrl(2)
+        qb = b.connect_io()
+        d = nt.open_queue(self.daemon.third_port, nt.DISC_NQN, HOSTNQN, nt.fresh_hostid())
+        self._conns.append(d)
+        self.assertTrue(d.enable() & nt.CSTS_RDY)
+        disc_ports = lambda: sorted({e["portid"] for e in BasicTests._discovery_log(
+            self, self.daemon.third_port, HOSTNQN)["entries"] if e["subtype"] == 2})
+        self.assertEqual(disc_ports(), [1, 2])
+        aer_d = self.aer(d, AEC_DISC)
+
+        r = self.rpc("disable_port", {"portid": 1})
+        self.assertEqual(r, {"portid": 1, "enabled": False})
+        self.assertIsNotNone(a.admin.wait_closed(10.0), "admin queue on the disabled port")
+        self.assertIsNotNone(qa.wait_closed(10.0), "I/O queue on the disabled port")
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", self.daemon.io_port), timeout=1).close()
+        cqe = d.wait(aer_d, 10.0)
+        self.assertEqual(cqe.dw0, DISC_CHANGE_DW0, "discovery log change on port 3")
+        self.assertEqual(disc_ports(), [2], "a disabled port is not listed")
+        # the other port serves on
+        data = nt.pattern(8192, 33)
+        self.assertOk(qb.write(2, 0, data)[0])
+        cqe, back = qb.read(2, 0, 8192)
+        self.assertOk(cqe)
+        self.assertEqual(back, data)
+        # its configuration stays
+        p1 = self.get_port(1)
+        self.assertFalse(p1["enabled"])
+        self.assertIn(ANA_NQN, p1["subsystems"])
+        groups = ana_groups_of(p1)
+        self.assertEqual((groups[1], groups[2]), ("optimized", "optimized"))
+        self.assertTrue(self.get_port(2)["enabled"])
+        self.wait_for("no controller on port 1", lambda: not [
+            x for x in self.rpc("get_controllers") if x["portid"] == 1])
+        self.assertEqual(self.rpc("disable_port", {"portid": 1}),
+                         {"portid": 1, "enabled": False})
+        # ANA changes of a disabled port are kept for when it comes back
+        self.rpc("set_ana_state", {"portid": 1, "grpid": 1, "state": "non-optimized"})
+
+        r = self.rpc("enable_port", {"portid": 1})
+        self.assertEqual(r, {"portid": 1, "enabled": True})
+        self.assertTrue(self.get_port(1)["enabled"])
+        self.assertEqual(disc_ports(), [1, 2])
+        a2 = self.actrl(1)
+        q2 = a2.connect_io()
+        cqe, back = q2.read(2, 0, 8192)
+        self.assertOk(cqe, "I/O through the port enabled again")
+        self.assertEqual(back, data)
+        self.assertEqual(self.ana_log(a2.admin)["groups"][1]["state"],
+                         ANA_STATE["non-optimized"])
+        self.assertEqual(self.rpc("enable_port", {"portid": 1}), {"portid": 1, "enabled": True})
+
+    def test_bad_params(self):
+        E = -32602
+        for params, frag in (
+                ({"grpid": 1, "state": "optimized"}, "params.portid: missing"),
+                ({"portid": 99, "grpid": 1, "state": "optimized"}, "params.portid: no port 99"),
+                ({"portid": "x", "grpid": 1, "state": "optimized"}, "params.portid"),
+                ({"portid": 1, "state": "optimized"}, "params.grpid: missing"),
+                ({"portid": 1, "grpid": 0, "state": "optimized"},
+                 "params.grpid: 0 is not an ANA group ID"),
+                ({"portid": 1, "grpid": 129, "state": "optimized"},
+                 "params.grpid: 129 is above 128"),
+                ({"portid": 1, "grpid": -1, "state": "optimized"}, "params.grpid: negative"),
+                ({"portid": 1, "grpid": [2], "state": "optimized"},
+                 "params.grpid: not an integer"),
+                ({"portid": 1, "grpid": 1}, "params.state: missing"),
+                ({"portid": 1, "grpid": 1, "state": 1}, "params.state: not a string"),
+                ({"portid": 1, "grpid": 1, "state": "great"}, "params.state: \"great\""),
+                ({"portid": 1, "grpid": 1, "state": "Optimized"}, "params.state"),
+                ({"portid": 1, "grpid": 1, "state": "unknown"}, "params.state"),
+                ({"portid": 1, "grpid": 1, "state": "optimized", "x": 1},
+                 "params.x: unknown parameter")):
+            with self.subTest(params=params):
+                self.assertRpcError("set_ana_state", params, E, frag)
+        for params, frag in (
+                ({"nsid": 1, "grpid": 2}, "params.nqn: missing"),
+                ({"nqn": "nqn.nope", "nsid": 1, "grpid": 2}, "params.nqn: no subsystem"),
+                ({"nqn": ANA_NQN, "grpid": 2}, "params.nsid: missing"),
+                ({"nqn": ANA_NQN, "nsid": 99, "grpid": 2}, "params.nsid: no namespace 99"),
+                ({"nqn": ANA_NQN, "nsid": 1}, "params.grpid: missing"),
+                ({"nqn": ANA_NQN, "nsid": 1, "grpid": 200}, "params.grpid: 200 is above 128"),
+                ({"nqn": ANA_NQN, "nsid": 1, "grpid": "two"}, "params.grpid")):
+            with self.subTest(params=params):
+                self.assertRpcError("set_ns_ana_group", params, E, frag)
+        for method in ("disable_port", "enable_port"):
+            self.assertRpcError(method, {}, E, "params.portid: missing")
+            self.assertRpcError(method, {"portid": 77}, E, "params.portid: no port 77")
+            self.assertRpcError(method, {"portid": True}, E, "params.portid")
+            self.assertRpcError(method, {"portid": 1, "now": 1}, E, "params.now")
+        # nothing changed
+        c = self.actrl(1)
+        log = self.ana_log(c.admin)
+        self.assertEqual(log["chgcnt"], self.chgcnt[1])
+        self.assertEqual(self.id_ns(c.admin, 1)["anagrpid"], 1)
+        self.assertIn("set_ana_state", self.rpc("rpc_get_methods"))
+
+    def test_save_config_round_trip(self):
+        self.rpc("set_ana_state", {"portid": 1, "grpid": 2, "state": "non-optimized"})
+        self.rpc("set_ana_state", {"portid": 2, "grpid": 2, "state": "persistent-loss"})
+        self.rpc("set_ana_state", {"portid": 1, "grpid": 7, "state": "change"})
+        self.rpc("set_ns_ana_group", {"nqn": ANA_NQN, "nsid": 2, "grpid": 5})
+        self.rpc("set_ana_state", {"portid": 2, "grpid": 5, "state": "optimized"})
+        self.rpc("disable_port", {"portid": 3})
+        out = os.path.join(self.daemon.tmpdir, "ana-saved.json")
+        cfg = self.rpc("save_config", {"path": out})
+        with open(out) as f:
+            self.assertEqual(json.load(f), cfg)
+        saved = {p["portid"]: p for p in cfg["ports"]}
+        # (other tests of the class may have set more groups: those are listed too)
+        self.assertLessEqual({1: "optimized", 2: "non-optimized", 7: "change",
+                              5: "inaccessible"}.items(),  # 5: used by namespace 2, unset
+                             ana_groups_of(saved[1]).items())
+        self.assertLessEqual({1: "optimized", 2: "persistent-loss", 5: "optimized"}.items(),
+                             ana_groups_of(saved[2]).items())
+        self.assertEqual(ana_groups_of(saved[3]), {1: "optimized"}, "port 3 exports nothing")
+        self.assertEqual([saved[p]["enabled"] for p in (1, 2, 3)], [True, True, False])
+        ana = next(s for s in cfg["subsystems"] if s["nqn"] == ANA_NQN)
+        self.assertEqual({n["nsid"]: n["ana_grpid"] for n in ana["namespaces"]}, {1: 1, 2: 5})
+
+        d2 = Daemon()
+        d2.third_port = free_port()
+        ports = {1: d2.io_port, 2: d2.disc_port, 3: d2.third_port}
+        for p in cfg["ports"]:
+            p["addr"]["trsvcid"] = str(ports[p["portid"]])
+        d2.config = cfg
+        d2.start()
+        try:
+            mine = self.rpc("get_ports")
+            theirs = rpc(d2.rpc_path, "get_ports")
+            for p in mine + theirs:
+                del p["addr"]["trsvcid"]
+            self.assertEqual(mine, theirs)
+            self.assertEqual(self.rpc("get_subsystems"), rpc(d2.rpc_path, "get_subsystems"))
+            with self.assertRaises(OSError):  # disabled in the saved file
+                socket.create_connection(("127.0.0.1", d2.third_port), timeout=1).close()
+            for portid in (1, 2):
+                here = self.actrl(portid)
+                c = nt.Controller(ports[portid], ANA_NQN, HOSTNQN, nt.fresh_hostid())
+                self._ctrls.append(c)
+                want = self.ana_log(here.admin)
+                got = self.ana_log(c.admin)
+                self.assertEqual({g: (v["state"], v["nsids"]) for g, v in got["groups"].items()},
+                                 {g: (v["state"], v["nsids"]) for g, v in want["groups"].items()})
+                c.close()
+        finally:
+            rc, _ = d2.stop()
+            d2.cleanup()
+            self.assertEqual(rc, 0)
 
 
 def main(argv):

@@ -525,8 +525,28 @@ static void test_accepted_variants(void **state)
 	assert_string_equal(cfg->subsys[0].model, NVMF_CFG_DEFAULT_MODEL);
 	assert_int_equal(cfg->ports[0].portid, 16);
 	assert_string_equal(cfg->ports[0].addr.traddr, "::");
+	assert_false(cfg->ports[0].disabled); /* "enabled" absent: in service */
 	assert_int_equal(cfg->reactors, 0);
 	assert_int_equal(cfg->kato_default_ms, 0);
+	nvmf_cfg_free(cfg);
+
+	/*
+	 * What save_config writes: "enabled" on every port (false after disable_port), and
+	 * every ANA state name of lib/common/ana.h.
+	 */
+	cfg = load_ok("{'ports':[{'portid':1,'enabled':false,'addr':{'trtype':'tcp','adrfam':"
+		      "'ipv4','traddr':'127.0.0.1','trsvcid':'4420'},'ana_groups':["
+		      "{'grpid':1,'ana':{'state':'change'}},{'grpid':3,'ana':{'state':"
+		      "'persistent-loss'}},{'grpid':128,'ana':{'state':'non-optimized'}}]},"
+		      "{'portid':2,'enabled':'1','addr':{'trtype':'loop'}}]}");
+	assert_true(cfg->ports[0].disabled);
+	assert_false(cfg->ports[1].disabled);
+	assert_int_equal(cfg->ports[0].nr_ana_groups, 3);
+	assert_int_equal(cfg->ports[0].ana_groups[0].state, NVMF_CFG_ANA_CHANGE);
+	assert_int_equal(cfg->ports[0].ana_groups[1].grpid, 3);
+	assert_int_equal(cfg->ports[0].ana_groups[1].state, NVMF_CFG_ANA_PERSISTENT_LOSS);
+	assert_int_equal(cfg->ports[0].ana_groups[2].grpid, 128);
+	assert_int_equal(cfg->ports[0].ana_groups[2].state, NVMF_CFG_ANA_NONOPTIMIZED);
 	nvmf_cfg_free(cfg);
 
 	/* Names without "nqn.", as in nvmetcli's own examples: Linux nvmet takes them. */
@@ -1060,6 +1080,25 @@ static const struct bad_case bad_cases[] = {
 	  PORTS("{'portid':1," TCP("127.0.0.1",
 				   "4420") ",'ana_groups':[{'grpid':2,'ana':{'state':'great'}}]}"),
 	  -EINVAL, "ports[0].ana_groups[0].ana.state: unknown ANA state \"great\"" },
+	{ "ana_state_unknown_name",
+	  PORTS("{'portid':1," TCP(
+		  "127.0.0.1", "4420") ",'ana_groups':[{'grpid':2,'ana':{'state':'unknown'}}]}"),
+	  -EINVAL,
+	  "ports[0].ana_groups[0].ana.state: unknown ANA state \"unknown\" (optimized, "
+	  "non-optimized, inaccessible, persistent-loss, change)" },
+	{ "ana_state_case",
+	  PORTS("{'portid':1," TCP(
+		  "127.0.0.1", "4420") ",'ana_groups':[{'grpid':2,'ana':{'state':'Optimized'}}]}"),
+	  -EINVAL, "ports[0].ana_groups[0].ana.state: unknown ANA state \"Optimized\"" },
+	{ "ana_state_number",
+	  PORTS("{'portid':1," TCP("127.0.0.1",
+				   "4420") ",'ana_groups':[{'grpid':2,'ana':{'state':1}}]}"),
+	  -EINVAL, "ports[0].ana_groups[0].ana.state: " },
+	{ "ana_grpid_big",
+	  PORTS("{'portid':1," TCP("127.0.0.1", "4420") ",'ana_groups':[{'grpid':'129'}]}"),
+	  -EINVAL, "ports[0].ana_groups[0].grpid: 129 is out of range [1, 128]" },
+	{ "port_enabled_bad", PORTS("{'portid':1," TCP("127.0.0.1", "4420") ",'enabled':'maybe'}"),
+	  -EINVAL, "ports[0].enabled: \"maybe\" is not a boolean" },
 	{ "referral_addr_missing",
 	  PORTS("{'portid':1," TCP("127.0.0.1", "4420") ",'referrals':[{'name':'r'}]}"), -EINVAL,
 	  "ports[0].referrals[0].addr: missing" },
