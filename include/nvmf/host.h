@@ -148,6 +148,8 @@ int nvmf_host_ctrl_connect(const struct nvmf_host_opts *opts, struct nvmf_host_c
  *
  * "vfio-user": idle I/O queues are deleted first (Delete I/O SQ, then CQ), and the wait for
  * CSTS.SHST complete is bounded by max(CAP.TO, 5 s), as Linux's shutdown_timeout.
+ * A path controller of a host subsystem is removed from it, as by
+ * nvmf_host_subsys_remove_path() (logged and left alone if that refuses).
  */
 void nvmf_host_ctrl_delete(struct nvmf_host_ctrl *ctrl);
 
@@ -198,7 +200,8 @@ uint64_t nvmf_host_ctrl_cap(struct nvmf_host_ctrl *ctrl);
  *	0, and the commands the synchronous helpers and nvmf_host_passthru() submit (not the
  *	library's own: Connect, Property Get/Set, the setup's Identify, Keep Alive, AERs...).
  *	Each one finishes exactly once, counted in @completed. A command handed over from
- *	another thread is counted when the reactor takes it.
+ *	another thread is counted when the reactor takes it. On a path of a host subsystem,
+ *	every attempt of a namespace head's I/O sent on this controller counts too.
  * @completed: user commands finished: their callback was invoked (counted just before)
  * @completed_error: of @completed, those that finished with a non-zero status (a positive
  *	NVMe status or a negative errno)
@@ -397,20 +400,29 @@ int nvmf_host_passthru(struct nvmf_host_ctrl *ctrl, bool admin, const struct nvm
  * function here may be called from any thread; otherwise the caller drives it with
  * nvmf_host_subsys_poll() and calls everything from that one thread. The path
  * controllers' own functions (nvmf_host_ctrl_*, nvmf_host_submit_*, synchronous helpers)
- * work on them as on any controller, from the same thread(s).
+ * work on them as on any controller, from the same thread(s). Callbacks (completion,
+ * state_cb, aen_cb) may submit I/O, but may not wait: adding or removing a path, the
+ * synchronous helpers and nvmf_host_subsys_poll() return -EDEADLK there, and
+ * nvmf_host_subsys_destroy() is refused (logged).
  *
  * Failover (nvme_failover_req()). An I/O that fails on a path with a path error (-ENOLINK,
  * -ETIMEDOUT, or an NVMe status of Status Code Type 3h, Path Related, without DNR: ANA
  * Inaccessible / Persistent Loss / Transition, Host Path Error, Host Aborted Command...)
  * goes to the head's requeue list and is sent again on another path. An ANA status also
  * marks that path's namespace ANA-pending and re-reads that controller's ANA log; so does
- * an ANA Change asynchronous event. A path in ANA state change for longer than the
- * controller's ANATT (seconds) resets that controller, as Linux's nvme_anatt_timeout().
+ * an ANA Change asynchronous event. A path in ANA state change for longer than twice the
+ * controller's ANATT (seconds; Linux doubles it for the slack of event delivery) resets
+ * that controller, as Linux's nvme_anatt_timeout(); the time runs from the first ANA log
+ * read that shows a group in change. A head I/O fails over at most 16 times, then completes
+ * with the status of its last attempt: a target that answers every attempt with a path
+ * error cannot keep it going round.
  * A path controller does not park or retry head I/O itself while it reconnects: the head
  * does. I/O waits on the requeue list while no path is usable but a path controller is
  * LIVE, RESETTING or CONNECTING; it is resent when a path becomes usable (controller LIVE,
- * ANA log read, path added). With no such controller it fails with -ENOLINK, unless
- * removal is pending (below).
+ * ANA log read, path added); meanwhile the ANA logs of the LIVE paths it waits for are read
+ * again every second (Linux relies on the ANA Change event alone). With no such controller
+ * it fails with -ENOLINK, unless removal is pending or delayed_removal_secs is not 0 (Linux
+ * queue_if_no_path: the I/O waits for a path or for the head's removal, below).
  *
  * Delayed removal (seed 001, nvme_mpath_remove_disk() with delayed_removal_secs). When the
  * last path of a head goes away (nvmf_host_subsys_remove_path(), or its controller went
@@ -477,7 +489,8 @@ int nvmf_host_subsys_create(const struct nvmf_host_subsys_opts *opts,
 /**
  * nvmf_host_subsys_destroy() - delete every path controller, fail queued I/O with -ENOLINK,
  * cancel pending removals (dropping their references once), free the subsystem
- * @s: subsystem; every head I/O has completed when this returns
+ * @s: subsystem; every head I/O has completed when this returns. Not from a callback
+ * (refused and logged: the frames above it still use @s).
  */
 void nvmf_host_subsys_destroy(struct nvmf_host_subsys *s);
 
@@ -492,7 +505,8 @@ void nvmf_host_subsys_destroy(struct nvmf_host_subsys *s);
  * a namespace whose NSID is taken by a head with other identifiers is left out (logged).
  * A pending removal of a head it brings back is cancelled. Return: 0, -errno, a positive
  * NVMe status from Connect, -EINVAL (the controller's SUBNQN is not @s's, or a second
- * path to a subsystem whose controllers do not report CMIC multi-controller).
+ * path to a subsystem whose controllers do not report CMIC multi-controller), -EDEADLK
+ * (called from a callback).
  */
 int nvmf_host_subsys_add_path(struct nvmf_host_subsys *s, const struct nvmf_host_opts *opts,
 			      struct nvmf_host_ctrl **out);
@@ -501,7 +515,7 @@ int nvmf_host_subsys_add_path(struct nvmf_host_subsys *s, const struct nvmf_host
  * nvmf_host_subsys_remove_path() - disconnect and free one path (as nvme disconnect of one
  * controller): its head I/Os in flight fail over, heads left with no path are removed, at
  * once or after delayed_removal_secs
- * Return: 0, or -ENOENT if @ctrl is not a path of @s.
+ * Return: 0, -ENOENT if @ctrl is not a path of @s, -EDEADLK (called from a callback).
  */
 int nvmf_host_subsys_remove_path(struct nvmf_host_subsys *s, struct nvmf_host_ctrl *ctrl);
 
@@ -509,7 +523,8 @@ int nvmf_host_subsys_remove_path(struct nvmf_host_subsys *s, struct nvmf_host_ct
  * nvmf_host_subsys_poll() - drive a non-threaded subsystem (all its paths)
  * @s: subsystem created without @threaded
  * @timeout_ms: longest wait for an event when there is nothing to do
- * Return: 0 or -errno.
+ * Return: 0 or -errno (-EINVAL: a threaded subsystem; -EDEADLK: inside a head I/O's
+ * callback).
  */
 int nvmf_host_subsys_poll(struct nvmf_host_subsys *s, int timeout_ms);
 
@@ -621,8 +636,9 @@ int nvmf_host_subsys_get_refs(struct nvmf_host_subsys *s, struct nvmf_host_subsy
  * @len: bytes of @buf
  * @cb: completion callback, run exactly once on the subsystem's reactor thread
  * @arg: its argument
- * Return: 0 if queued; -ENODEV (no such head), -EAGAIN (max_queued head I/Os in flight),
- * -ENOLINK (no path and no controller that could come back); from another thread of a
+ * Return: 0 if queued; -ENODEV (no such head), -EAGAIN (max_queued head I/Os in flight, or
+ * every I/O queue of the usable paths of the best ANA state full), -ENOLINK (no path and
+ * no controller that could come back), -EINVAL (@s, @cmd or @cb NULL); from another thread of a
  * threaded subsystem, 0 means handed over and a refusal is reported to @cb instead.
  */
 int nvmf_host_mpath_submit_io(struct nvmf_host_subsys *s, const struct nvme_sqe *cmd, void *buf,

@@ -4,6 +4,7 @@
  * passthrough with the Commands Supported and Effects log and the passthrough filter.
  */
 #include "ctrl.h"
+#include "mpath.h"
 #include "queue.h"
 
 #include "common/log.h"
@@ -41,6 +42,30 @@ static int submit_local(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct 
 		return -EAGAIN;
 	nvmf_host_req_prep(req, cmd, buf, len, cb, arg, false, timeout_ms);
 	return nvmf_host_queue_send(q, req, timeout_ms);
+}
+
+int nvmf_host_submit_mpath(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct nvme_sqe *cmd,
+			   void *buf, uint32_t len, nvmf_host_cb cb, void *arg)
+{
+	struct nvmf_host_queue *q;
+	struct nvmf_host_req *req;
+	int ret;
+
+	/* never parked: a head sends only to LIVE paths and fails over itself */
+	if (atomic_load(&ctrl->state) != NVMF_CTRL_LIVE)
+		return -ENOLINK;
+	q = qid && qid <= ctrl->nr_io_queues ? ctrl->ioq[qid] : NULL;
+	if (!q)
+		return -EINVAL;
+	req = nvmf_host_tag_get(q, false);
+	if (!req)
+		return -EAGAIN;
+	nvmf_host_req_prep(req, cmd, buf, len, cb, arg, false, ctrl->opts.io_timeout_ms);
+	req->mpath = true;
+	ret = nvmf_host_queue_send(q, req, ctrl->opts.io_timeout_ms);
+	if (!ret)
+		nvmf_counter_add(&ctrl->stats.submitted, 1);
+	return ret;
 }
 
 struct submit_msg {
@@ -146,8 +171,9 @@ static int sync_submit(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct n
 	bool local = !ctrl->own_thread || nvmf_reactor_current() == ctrl->reactor;
 	int ret;
 
-	/* waiting inside a completion callback would re-enter the transport */
-	if (local && ctrl->cb_depth)
+	/* waiting inside a completion callback would re-enter the transport (or, inside a
+	 * head I/O's callback, run the host subsystem's work under its own frame) */
+	if (local && (ctrl->cb_depth || (ctrl->mpath && nvmf_host_mpath_in_cb(ctrl))))
 		return -EDEADLK;
 	if (!timeout_ms)
 		timeout_ms = qid ? ctrl->opts.io_timeout_ms : ctrl->opts.admin_timeout_ms;
@@ -156,7 +182,7 @@ static int sync_submit(struct nvmf_host_ctrl *ctrl, uint16_t qid, const struct n
 		return ret;
 	if (local) {
 		while (!w.done)
-			nvmf_reactor_poll_once(ctrl->reactor, 10);
+			nvmf_host_poll_nested(ctrl, 10);
 	} else {
 		pthread_mutex_lock(&ctrl->lock);
 		while (!w.done)

@@ -10,6 +10,7 @@
  * from inside a transport's receive path, so a transport is never re-entered.
  */
 #include "ctrl.h"
+#include "mpath.h"
 #include "queue.h"
 #include "common/hex.h"
 
@@ -69,10 +70,23 @@ bool nvmf_host_set_state(struct nvmf_host_ctrl *ctrl, enum nvmf_host_ctrl_state 
 	if (old != (int)state) {
 		nvmf_info("host %s: %s -> %s", ctrl->subnqn, nvmf_host_ctrl_state_name(old),
 			  nvmf_host_ctrl_state_name(state));
-		if (ctrl->opts.state_cb)
+		/* the library acts first (a path's heads), then tells the user */
+		if (ctrl->mpath)
+			nvmf_host_mpath_ctrl_state(ctrl, old, state);
+		if (ctrl->opts.state_cb) {
+			ctrl->nest++;
 			ctrl->opts.state_cb(ctrl, old, state, ctrl->opts.cb_arg);
+			ctrl->nest--;
+		}
 	}
 	return true;
+}
+
+void nvmf_host_poll_nested(struct nvmf_host_ctrl *ctrl, int timeout_ms)
+{
+	ctrl->nest++;
+	nvmf_reactor_poll_once(ctrl->reactor, timeout_ms);
+	ctrl->nest--;
 }
 
 enum nvmf_host_ctrl_state nvmf_host_ctrl_get_state(struct nvmf_host_ctrl *ctrl)
@@ -130,10 +144,10 @@ int nvmf_host_sync_cmd(struct nvmf_host_queue *q, int tag, const struct nvme_sqe
 			ctrl->ops->queue_stop(q);
 			q->live = false;
 			while (!c.done)
-				nvmf_reactor_poll_once(ctrl->reactor, 10);
+				nvmf_host_poll_nested(ctrl, 10);
 			return -ETIMEDOUT;
 		}
-		nvmf_reactor_poll_once(ctrl->reactor, 10);
+		nvmf_host_poll_nested(ctrl, 10);
 	}
 	if (cqe)
 		*cqe = c.cqe;
@@ -231,7 +245,7 @@ static int wait_csts_ms(struct nvmf_host_ctrl *ctrl, uint32_t mask, uint32_t wan
 		if (nvmf_now_ns() > deadline)
 			return -ETIMEDOUT;
 		for (int i = 0; i < 5; i++)
-			nvmf_reactor_poll_once(ctrl->reactor, 2);
+			nvmf_host_poll_nested(ctrl, 2);
 	}
 }
 
@@ -428,45 +442,171 @@ static int pcie_kato(struct nvmf_host_ctrl *ctrl)
  * Namespaces and ANA
  */
 
-static int read_ana(struct nvmf_host_ctrl *ctrl)
+/* ANA groups the log is sized for: NANAGRPID, within bounds a hostile controller cannot push */
+#define ANA_LOG_MIN_GROUPS 128u
+#define ANA_LOG_MAX_GROUPS 1024u
+
+static bool ana_state_valid(uint8_t state)
 {
-	size_t len = 4096 + ctrl->nr_ns * 4 + 32 * 128;
+	switch (state) {
+	case NVME_ANA_OPTIMIZED:
+	case NVME_ANA_NONOPTIMIZED:
+	case NVME_ANA_INACCESSIBLE:
+	case NVME_ANA_PERSISTENT_LOSS:
+	case NVME_ANA_CHANGE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Walk the group descriptors of an ANA log of @len bytes (NVMe Base 2.0c Figure 204), as
+ * Linux nvme_parse_ana_log(): every descriptor and its NSID list inside the log, group IDs
+ * 1..ANAGRPMAX, known states. Applies the states to the namespaces only if all of it holds.
+ */
+static int parse_ana(struct nvmf_host_ctrl *ctrl, const uint8_t *buf, size_t len, bool apply)
+{
+	const struct nvme_ana_rsp_hdr *h = (const void *)buf;
+	size_t off = sizeof(*h);
+	unsigned int nr_change = 0;
+
+	for (unsigned int g = 0; g < h->ngrps; g++) {
+		struct nvme_ana_group_desc d;
+
+		if (off + sizeof(d) > len) {
+			nvmf_warn("host %s: ANA log: group %u beyond the log", ctrl->subnqn, g);
+			return -EPROTO;
+		}
+		memcpy(&d, buf + off, sizeof(d));
+		if (!d.grpid || (ctrl->id.anagrpmax && d.grpid > ctrl->id.anagrpmax) ||
+		    !ana_state_valid(d.state)) {
+			nvmf_warn("host %s: ANA log: group %u: ANAGRPID %u, state 0x%x invalid",
+				  ctrl->subnqn, g, d.grpid, d.state);
+			return -EPROTO;
+		}
+		off += sizeof(d);
+		if ((uint64_t)d.nnsids * 4 > len - off) {
+			nvmf_warn("host %s: ANA log: group %u: %u NSIDs beyond the log",
+				  ctrl->subnqn, d.grpid, d.nnsids);
+			return -EPROTO;
+		}
+		off += (size_t)d.nnsids * 4;
+		if (d.state == NVME_ANA_CHANGE)
+			nr_change++;
+		if (!apply)
+			continue;
+		for (size_t i = 0; i < ctrl->nr_ns; i++)
+			if (ctrl->ns[i].info.anagrpid == d.grpid)
+				ctrl->ns[i].info.ana_state = d.state;
+	}
+	if (apply)
+		ctrl->ana_nr_change = nr_change;
+	return 0;
+}
+
+int nvmf_host_read_ana(struct nvmf_host_ctrl *ctrl)
+{
+	unsigned int groups = ctrl->id.nanagrpid;
 	struct nvme_sqe c = { 0 };
 	uint8_t *buf;
-	size_t off;
+	size_t len;
 	int ret;
 
 	if (!(ctrl->id.cmic & NVME_CTRL_CMIC_ANA))
 		return 0;
+	if (groups < ANA_LOG_MIN_GROUPS)
+		groups = ANA_LOG_MIN_GROUPS;
+	if (groups > ANA_LOG_MAX_GROUPS)
+		groups = ANA_LOG_MAX_GROUPS;
+	len = sizeof(struct nvme_ana_rsp_hdr) + groups * sizeof(struct nvme_ana_group_desc) +
+	      ctrl->nr_ns * 4;
 	len = (len + 4095) & ~(size_t)4095;
 	buf = aligned_alloc(4096, len);
 	if (!buf)
 		return -ENOMEM;
+	memset(buf, 0, len);
 	c.opcode = nvme_admin_get_log_page;
 	c.nsid = NVME_NSID_ALL;
 	c.cdw10 = NVME_LOG_ANA | ((uint32_t)((len / 4 - 1) & 0xffff) << 16);
 	c.cdw11 = (uint32_t)((len / 4 - 1) >> 16);
 	ret = admin_cmd(ctrl, &c, buf, (uint32_t)len, NULL);
+	if (!ret)
+		ret = parse_ana(ctrl, buf, len, false);
+	if (!ret)
+		parse_ana(ctrl, buf, len, true);
+	free(buf);
+	if (!ret && ctrl->mpath)
+		nvmf_host_mpath_ana_read(ctrl);
+	return ret;
+}
+
+static bool is_zero(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/*
+ * The Namespace Identification Descriptor list of @nsid (CNS 03h, NVMe Base 2.0c 5.17.2.3):
+ * UUID, and NGUID/EUI-64 where Identify Namespace had none. A controller that refuses it
+ * (an NVMe status) just reports no more identifiers; a transport error fails the scan.
+ */
+static int read_ns_descs(struct nvmf_host_ctrl *ctrl, struct nvmf_host_ns *ns, uint8_t *buf)
+{
+	struct nvme_sqe c = { 0 };
+	size_t off = 0;
+	int ret;
+
+	if (ctrl->vs < NVME_VS(1, 3, 0))
+		return 0;
+	c.opcode = nvme_admin_identify;
+	c.nsid = ns->info.nsid;
+	c.cdw10 = NVME_ID_CNS_NS_DESC_LIST;
+	ret = admin_cmd(ctrl, &c, buf, NVME_IDENTIFY_DATA_SIZE, NULL);
+	if (ret > 0) {
+		nvmf_debug("host %s: nsid %u: no identification descriptors (status 0x%x)",
+			   ctrl->subnqn, ns->info.nsid, ret);
+		return 0;
+	}
 	if (ret)
-		goto out;
-	{
-		const struct nvme_ana_rsp_hdr *h = (const void *)buf;
+		return ret;
+	while (off + sizeof(struct nvme_ns_id_desc) <= NVME_IDENTIFY_DATA_SIZE) {
+		struct nvme_ns_id_desc d;
+		const uint8_t *id;
 
-		off = sizeof(*h);
-		for (unsigned int g = 0; g < h->ngrps; g++) {
-			const struct nvme_ana_group_desc *d = (const void *)(buf + off);
-
-			if (off + sizeof(*d) > len || off + sizeof(*d) + d->nnsids * 4ull > len)
-				break;
-			for (size_t i = 0; i < ctrl->nr_ns; i++)
-				if (ctrl->ns[i].info.anagrpid == d->grpid)
-					ctrl->ns[i].info.ana_state = d->state;
-			off += sizeof(*d) + d->nnsids * 4ull;
+		memcpy(&d, buf + off, sizeof(d));
+		if (!d.nidl)
+			break; /* the list ends with a zero descriptor */
+		off += sizeof(d);
+		if (off + d.nidl > NVME_IDENTIFY_DATA_SIZE) {
+			nvmf_warn("host %s: nsid %u: identification descriptor of %u bytes beyond "
+				  "the list",
+				  ctrl->subnqn, ns->info.nsid, d.nidl);
+			break;
+		}
+		id = buf + off;
+		off += d.nidl;
+		switch (d.nidt) {
+		case NVME_NIDT_EUI64:
+			if (d.nidl == NVME_NIDT_EUI64_LEN && is_zero(ns->eui64, 8))
+				memcpy(ns->eui64, id, 8);
+			break;
+		case NVME_NIDT_NGUID:
+			if (d.nidl == NVME_NIDT_NGUID_LEN && is_zero(ns->nguid, 16))
+				memcpy(ns->nguid, id, 16);
+			break;
+		case NVME_NIDT_UUID:
+			if (d.nidl == NVME_NIDT_UUID_LEN)
+				memcpy(ns->uuid, id, 16);
+			break;
+		default:
+			break;
 		}
 	}
-out:
-	free(buf);
-	return ret;
+	return 0;
 }
 
 int nvmf_host_scan_ns(struct nvmf_host_ctrl *ctrl)
@@ -517,13 +657,23 @@ int nvmf_host_scan_ns(struct nvmf_host_ctrl *ctrl)
 		ns[nr].info.nsze = id->nsze;
 		ns[nr].info.lba_shift = id->lbaf[fmt].ds ? id->lbaf[fmt].ds : 9;
 		ns[nr].info.anagrpid = id->anagrpid;
+		memcpy(ns[nr].nguid, id->nguid, sizeof(ns[nr].nguid));
+		memcpy(ns[nr].eui64, id->eui64, sizeof(ns[nr].eui64));
+		ns[nr].shared = !!(id->nmic & NVME_NS_NMIC_SHARED);
+		/* the Identify Namespace buffer is free again: the list goes there */
+		ret = read_ns_descs(ctrl, &ns[nr], (uint8_t *)id);
+		if (ret)
+			goto out;
 		nr++;
 	}
 	free(ctrl->ns);
 	ctrl->ns = ns;
 	ctrl->nr_ns = nr;
 	ns = NULL;
-	ret = read_ana(ctrl);
+	ret = nvmf_host_read_ana(ctrl);
+	/* paths join or leave their heads whether or not the ANA log could be read */
+	if (ctrl->mpath)
+		nvmf_host_mpath_scanned(ctrl);
 out:
 	free(ns);
 	free(list);
@@ -585,7 +735,7 @@ static void aen_work(struct nvmf_deferred *d)
 		}
 		nvmf_host_scan_ns(ctrl);
 	} else if (type == NVME_AER_TYPE_NOTICE && info == NVME_AER_NOTICE_ANA) {
-		read_ana(ctrl);
+		nvmf_host_read_ana(ctrl);
 	} else if (lid) {
 		/* other events: read the log page they name, without RAE, to re-arm them */
 		buf = aligned_alloc(4096, 4096);
@@ -599,8 +749,11 @@ static void aen_work(struct nvmf_deferred *d)
 			free(buf);
 		}
 	}
-	if (ctrl->opts.aen_cb)
+	if (ctrl->opts.aen_cb) {
+		ctrl->nest++;
 		ctrl->opts.aen_cb(ctrl, dw0, ctrl->opts.cb_arg);
+		ctrl->nest--;
+	}
 	aer_post(ctrl);
 }
 
@@ -753,6 +906,9 @@ static void ctrl_timer_fn(struct nvmf_timer *t)
 		ctrl->fail_fast = true;
 		nvmf_notice("host %s: fast_io_fail_tmo expired: failing queued I/O", ctrl->subnqn);
 		fail_pending(ctrl, -ENOLINK);
+		/* a host subsystem stops holding head I/O for this path too */
+		if (ctrl->mpath)
+			nvmf_host_mpath_kick(ctrl);
 	}
 }
 
@@ -798,7 +954,7 @@ static void teardown(struct nvmf_host_ctrl *ctrl)
 				sent += ctrl->ioq[q]->nr_sent;
 		if (!sent)
 			break;
-		nvmf_reactor_poll_once(ctrl->reactor, 10);
+		nvmf_host_poll_nested(ctrl, 10);
 	}
 	for (unsigned int q = 1; q <= NVMF_HOST_MAX_IO_QUEUES; q++) {
 		struct nvmf_host_queue *ioq = ctrl->ioq[q];
@@ -1173,7 +1329,9 @@ static void host_identity(struct nvmf_host_ctrl *ctrl)
 	}
 }
 
-static int ctrl_init(struct nvmf_host_ctrl *ctrl, const struct nvmf_host_opts *opts)
+/* @r: a shared reactor to run on (not owned), or NULL for one of the controller's own */
+static int ctrl_init(struct nvmf_host_ctrl *ctrl, const struct nvmf_host_opts *opts,
+		     struct nvmf_reactor *r)
 {
 	bool disc;
 
@@ -1236,7 +1394,12 @@ static int ctrl_init(struct nvmf_host_ctrl *ctrl, const struct nvmf_host_opts *o
 	pthread_mutex_init(&ctrl->lock, NULL);
 	pthread_cond_init(&ctrl->cond, NULL);
 	atomic_init(&ctrl->state, NVMF_CTRL_NEW);
+	if (r) {
+		ctrl->reactor = r;
+		return 0;
+	}
 	ctrl->reactor = nvmf_reactor_create(0, opts->threaded ? 50 : 0);
+	ctrl->own_reactor = ctrl->reactor != NULL;
 	return ctrl->reactor ? 0 : -errno;
 }
 
@@ -1296,7 +1459,7 @@ int nvmf_host_call(struct nvmf_host_ctrl *ctrl, int (*fn)(struct nvmf_host_ctrl 
 
 static void ctrl_free(struct nvmf_host_ctrl *ctrl)
 {
-	if (ctrl->reactor)
+	if (ctrl->reactor && ctrl->own_reactor)
 		nvmf_reactor_destroy(ctrl->reactor);
 	free(ctrl->ns);
 	pthread_cond_destroy(&ctrl->cond);
@@ -1313,7 +1476,7 @@ int nvmf_host_ctrl_connect(const struct nvmf_host_opts *opts, struct nvmf_host_c
 	if (!ctrl)
 		return -ENOMEM;
 	nvmf_host_live_add(&nvmf_host_live.ctrls, 1); /* paired with ctrl_free() */
-	ret = ctrl_init(ctrl, opts);
+	ret = ctrl_init(ctrl, opts, NULL);
 	if (ret) {
 		ctrl_free(ctrl);
 		return ret;
@@ -1402,10 +1565,61 @@ static int do_delete(struct nvmf_host_ctrl *ctrl)
 	return 0;
 }
 
+/*
+ * A controller on a shared reactor is freed while the reactor goes on: none of its deferred
+ * work may still be queued there, none of its timers armed. The work items see DEAD and
+ * return at once.
+ */
+static void unhook_from_reactor(struct nvmf_host_ctrl *ctrl)
+{
+	while (ctrl->reset_work.queued || ctrl->aen_work.queued)
+		nvmf_host_poll_nested(ctrl, 0);
+	nvmf_timer_cancel(ctrl->reactor, &ctrl->ka_timer);
+	nvmf_timer_cancel(ctrl->reactor, &ctrl->timeout_timer);
+	nvmf_timer_cancel(ctrl->reactor, &ctrl->reconnect_timer);
+}
+
+int nvmf_host_ctrl_connect_on(const struct nvmf_host_opts *opts, struct nvmf_reactor *r,
+			      bool threaded, struct nvmf_host_ctrl **out)
+{
+	struct nvmf_host_ctrl *ctrl = calloc(1, sizeof(*ctrl));
+	int ret;
+
+	if (!ctrl)
+		return -ENOMEM;
+	nvmf_host_live_add(&nvmf_host_live.ctrls, 1); /* paired with ctrl_free() */
+	ret = ctrl_init(ctrl, opts, r);
+	if (ret) {
+		ctrl_free(ctrl);
+		return ret;
+	}
+	ctrl->own_thread = threaded;
+	ret = first_connect(ctrl);
+	if (ret) {
+		unhook_from_reactor(ctrl);
+		ctrl_free(ctrl);
+		return ret;
+	}
+	*out = ctrl;
+	return 0;
+}
+
+void nvmf_host_ctrl_delete_on(struct nvmf_host_ctrl *ctrl)
+{
+	do_delete(ctrl);
+	unhook_from_reactor(ctrl);
+	ctrl_free(ctrl);
+}
+
 void nvmf_host_ctrl_delete(struct nvmf_host_ctrl *ctrl)
 {
 	if (!ctrl)
 		return;
+	/* a path belongs to its host subsystem: remove it there (heads, failover) */
+	if (ctrl->mpath) {
+		nvmf_host_mpath_delete_path(ctrl);
+		return;
+	}
 	nvmf_host_call(ctrl, do_delete);
 	if (ctrl->own_thread) {
 		nvmf_reactor_stop(ctrl->reactor);
@@ -1495,5 +1709,7 @@ void nvmf_host_get_objects(struct nvmf_host_objects *o)
 	o->queues = LOAD(queues);
 	o->reqs = LOAD(reqs);
 	o->transport_queues = LOAD(transport_queues);
+	o->subsystems = LOAD(subsystems);
+	o->ns_heads = LOAD(ns_heads);
 #undef LOAD
 }

@@ -66,6 +66,8 @@ struct nvmf_host_req {
 	uint8_t state;
 	uint8_t dir;
 	bool internal;	 /* library-owned (keep-alive, AER, connect): never retried */
+	bool mpath;	 /* a namespace head's I/O (Linux REQ_NVME_MPATH): never parked or
+			  * retried by the controller; the head fails it over (mpath.c) */
 	bool timed_out;	 /* expired and aborted: report -ETIMEDOUT */
 	uint8_t retries; /* times re-sent after a reset */
 	unsigned int timeout_ms;
@@ -194,9 +196,20 @@ struct nvmf_host_pending {
 	void *arg;
 };
 
+/*
+ * An active namespace as the last scan saw it: the public info, and the identifiers a
+ * namespace head is matched on (Identify Namespace NGUID/EUI-64/NMIC, the Namespace
+ * Identification Descriptor list's UUID; zeros when not reported).
+ */
 struct nvmf_host_ns {
 	struct nvmf_host_ns_info info;
+	uint8_t nguid[16];
+	uint8_t eui64[8];
+	uint8_t uuid[16];
+	bool shared; /* NMIC bit 0: may be reached through other controllers */
 };
+
+struct nvmf_host_mpath_path;
 
 /*
  * Counters of struct nvmf_host_ctrl_stats (outstanding is derived). Written only on the
@@ -226,6 +239,8 @@ struct nvmf_host_live {
 	_Atomic int64_t queues;
 	_Atomic int64_t reqs;
 	_Atomic int64_t transport_queues;
+	_Atomic int64_t subsystems;
+	_Atomic int64_t ns_heads;
 };
 
 extern struct nvmf_host_live nvmf_host_live;
@@ -246,6 +261,7 @@ struct nvmf_host_ctrl {
 
 	struct nvmf_reactor *reactor;
 	bool own_thread;
+	bool own_reactor;     /* false: a host subsystem's shared reactor, not destroyed with it */
 	pthread_mutex_t lock; /* state changes seen from other threads; waiters */
 	pthread_cond_t cond;
 	_Atomic int state;
@@ -294,6 +310,16 @@ struct nvmf_host_ctrl {
 	/* namespaces */
 	struct nvmf_host_ns *ns;
 	size_t nr_ns;
+	unsigned int ana_nr_change; /* ANA groups in change in the last ANA log read */
+
+	/* multipath: the path this controller is of a host subsystem (NULL: none) */
+	struct nvmf_host_mpath_path *mpath;
+	/*
+	 * Frames of this controller on its reactor's stack that may run the loop nested or
+	 * call the user: nested polls (synchronous steps), state and event callbacks. A host
+	 * subsystem frees nothing of its paths while one is open (mpath.c).
+	 */
+	unsigned int nest;
 
 	struct nvmf_host_ctrl_counters stats;
 
@@ -326,6 +352,14 @@ void nvmf_host_queue_error(struct nvmf_host_queue *q, const char *why);
  * @status: 0, a positive NVMe status or a negative errno
  */
 void nvmf_host_user_done(struct nvmf_host_ctrl *ctrl, nvmf_host_cb cb, void *arg, int status);
+
+/**
+ * nvmf_host_poll_nested() - run one iteration of the controller's reactor from a frame that
+ * waits (a synchronous step), counted in ctrl->nest
+ * @ctrl: controller
+ * @timeout_ms: as nvmf_reactor_poll_once()
+ */
+void nvmf_host_poll_nested(struct nvmf_host_ctrl *ctrl, int timeout_ms);
 
 /** nvmf_host_find_req() - the SENT request with CID @cid on @q, or NULL (unknown CID) */
 struct nvmf_host_req *nvmf_host_find_req(struct nvmf_host_queue *q, uint16_t cid);

@@ -202,9 +202,10 @@ void nvmf_host_req_done(struct nvmf_host_req *req, int err)
 	 * The association broke under a user command. The transport only reports that once
 	 * the target can no longer complete it (seed 000), so retrying it on the next
 	 * association cannot complete it twice: park it, as Linux requeues requests it
-	 * cancelled with Host Aborted Command.
+	 * cancelled with Host Aborted Command. Not a head's I/O: it completes with -ENOLINK
+	 * now and its head fails it over to another path (mpath.c).
 	 */
-	if (err == -ENOLINK && !req->internal && !req->timed_out &&
+	if (err == -ENOLINK && !req->internal && !req->mpath && !req->timed_out &&
 	    req->retries < NVMF_HOST_MAX_RETRIES &&
 	    atomic_load(&ctrl->state) != NVMF_CTRL_DELETING &&
 	    atomic_load(&ctrl->state) != NVMF_CTRL_DEAD) {

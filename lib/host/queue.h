@@ -45,6 +45,7 @@ static inline void nvmf_host_req_prep(struct nvmf_host_req *req, const struct nv
 	req->cb = cb;
 	req->arg = arg;
 	req->internal = internal;
+	req->mpath = false;
 	req->retries = 0;
 	req->timeout_ms = timeout_ms;
 }
