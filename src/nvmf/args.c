@@ -27,6 +27,23 @@ struct slot {
 	const char *taken_by; /* the subcommand option that took the letter, "" for perf */
 };
 
+/* -a and -s may come several times (connect, list-subsys: one path per pair) */
+static int add_path_arg(struct cli_ctx *ctx, const char *arg, void *data)
+{
+	struct cli_conn *k = &ctx->conn;
+	bool addr = data == &k->traddr;
+	unsigned int *nr = addr ? &k->nr_traddrs : &k->nr_trsvcids;
+	const char **v = addr ? k->traddrs : k->trsvcids;
+
+	if (*nr == CLI_MAX_PATHS)
+		return cli_usage_error(ctx, "at most %u %s", CLI_MAX_PATHS,
+				       addr ? "--traddr" : "--trsvcid");
+	v[(*nr)++] = arg;
+	if (*nr == 1)
+		*(const char **)data = arg;
+	return 0;
+}
+
 static size_t common_opts(struct cli_ctx *ctx, struct cli_opt *c)
 {
 	bool disc = ctx->cmd->flags & CLI_CMD_DISCOVERY;
@@ -35,11 +52,16 @@ static size_t common_opts(struct cli_ctx *ctx, struct cli_opt *c)
 
 	c[n++] = (struct cli_opt)CLI_OPT("transport", 't', CLI_OPT_STR, &k->transport, "STR",
 					 "transport type: tcp (default), loop or vfio-user");
-	c[n++] = (struct cli_opt)CLI_OPT("traddr", 'a', CLI_OPT_STR, &k->traddr, "STR",
-					 "transport address (IPv4/IPv6 address or host name; "
-					 "vfio-user: the socket path)");
+	ctx->traddr_call = (struct cli_call){ add_path_arg, &k->traddr };
+	ctx->trsvcid_call = (struct cli_call){ add_path_arg, &k->trsvcid };
+	c[n++] = (struct cli_opt)CLI_OPT("traddr", 'a', CLI_OPT_CALL, &ctx->traddr_call, "STR",
+					 ctx->cmd->flags & CLI_CMD_PATHS
+						 ? "transport address; repeat -a/-s for each path "
+						   "of a multipath subsystem"
+						 : "transport address (IPv4/IPv6 address or host "
+						   "name; vfio-user: the socket path)");
 	c[n++] =
-		(struct cli_opt)CLI_OPT("trsvcid", 's', CLI_OPT_STR, &k->trsvcid, "STR",
+		(struct cli_opt)CLI_OPT("trsvcid", 's', CLI_OPT_CALL, &ctx->trsvcid_call, "STR",
 					disc ? "transport service id, the TCP port (default 8009)"
 					     : "transport service id, the TCP port (default 4420)");
 	c[n++] = (struct cli_opt)CLI_OPT(

@@ -54,6 +54,7 @@ enum cli_opt_type {
 };
 
 #define CLI_LIST_MAX 256
+#define CLI_MAX_PATHS 16 /* -a/-s pairs of connect and list-subsys */
 
 /** struct cli_list - the values of a CLI_OPT_LIST option (e.g. dsm --slbs=0,8,16) */
 struct cli_list {
@@ -106,8 +107,12 @@ struct cli_opt {
 /**
  * struct cli_conn - where and how to connect (nvme-cli connect flags)
  * @transport: "tcp" or "loop"; NULL = tcp
- * @traddr: TCP address
- * @trsvcid: TCP port; NULL = 4420, or 8009 for discover
+ * @traddr: TCP address (the first -a)
+ * @trsvcid: TCP port (the first -s); NULL = 4420, or 8009 for discover
+ * @traddrs: every -a given, in order (connect and list-subsys take several: one path each)
+ * @nr_traddrs: entries of @traddrs
+ * @trsvcids: every -s given, in order
+ * @nr_trsvcids: entries of @trsvcids
  * @nqn: subsystem NQN
  * @hostnqn: host NQN
  * @hostid: host ID, UUID text
@@ -126,6 +131,10 @@ struct cli_conn {
 	const char *transport;
 	const char *traddr;
 	const char *trsvcid;
+	const char *traddrs[CLI_MAX_PATHS];
+	unsigned int nr_traddrs;
+	const char *trsvcids[CLI_MAX_PATHS];
+	unsigned int nr_trsvcids;
 	const char *nqn;
 	const char *hostnqn;
 	const char *hostid;
@@ -145,6 +154,7 @@ struct cli_conn {
 #define CLI_CMD_DISCOVERY (1u << 0) /* default port 8009 and the discovery NQN */
 #define CLI_CMD_CONN_LONG (1u << 1) /* connection flags in long form only (perf), but -r */
 #define CLI_CMD_NO_CONN (1u << 2)   /* help, version */
+#define CLI_CMD_PATHS (1u << 3)	    /* several -a/-s paths: a multipath host subsystem */
 
 /**
  * struct cli_cmd - a subcommand
@@ -177,6 +187,8 @@ struct cli_cmd {
  * @hostid: parsed --hostid
  * @has_hostid: --hostid given
  * @trid_copy: the parsed copy of --trid the connection strings may point into
+ * @traddr_call: how -a is collected
+ * @trsvcid_call: how -s is collected
  */
 struct cli_ctx {
 	const struct cli_cmd *cmd;
@@ -192,6 +204,8 @@ struct cli_ctx {
 	uint8_t hostid[16];
 	bool has_hostid;
 	char *trid_copy;
+	struct cli_call traddr_call;
+	struct cli_call trsvcid_call;
 };
 
 /* args.c */
@@ -280,6 +294,7 @@ int cli_write_full(int fd, const void *buf, size_t len);
 /* Subcommands */
 int cmd_discover(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_connect(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_list_subsys(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_reset(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_id_ctrl(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_id_ns(struct cli_ctx *ctx, int argc, char **argv);
@@ -301,5 +316,22 @@ int cmd_write_zeroes(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_dsm(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_perf(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rpc(struct cli_ctx *ctx, int argc, char **argv);
+
+/* cmd-mpath.c */
+
+/** cli_nr_paths() - paths the -a/-s pairs name (1 when neither is repeated) */
+unsigned int cli_nr_paths(const struct cli_ctx *ctx);
+
+/**
+ * cli_mpath_connect() - connect every -a/-s path as one multipath host subsystem, show its
+ * namespace heads and paths, and stay connected until SIGINT/SIGTERM or no path is left
+ * @ctx: parsed context, cli_prepare() done
+ * @o: the options of the first path (the others differ in traddr/trsvcid)
+ * @iopolicy: "numa", "round-robin", "queue-depth", or NULL for numa
+ * @delayed_removal_s: delayed_removal_secs of the namespace heads, seconds
+ * Return: the exit status.
+ */
+int cli_mpath_connect(struct cli_ctx *ctx, const struct nvmf_host_opts *o, const char *iopolicy,
+		      unsigned int delayed_removal_s);
 
 #endif /* NVMF_CLI_H */

@@ -267,7 +267,16 @@ static int connect_run(struct cli_ctx *ctx, struct watch *w, struct nvmf_host_op
 
 int cmd_connect(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_opt opts[] = { CLI_END };
+	const char *iopolicy = NULL;
+	uint32_t delayed_removal_s = 0;
+	struct cli_opt opts[] = {
+		CLI_OPT("iopolicy", 0, CLI_OPT_STR, &iopolicy, "POLICY",
+			"multipath I/O policy: numa (default), round-robin or queue-depth"),
+		CLI_OPT("delayed-removal-secs", 0, CLI_OPT_U32, &delayed_removal_s, "SEC",
+			"multipath: keep a namespace with no path left, and its queued I/O, "
+			"this long (default 0)"),
+		CLI_END,
+	};
 	struct watch w = { 0 };
 	struct nvmf_host_opts o;
 	int ret = cli_parse(ctx, argc, argv, opts);
@@ -277,6 +286,15 @@ int cmd_connect(struct cli_ctx *ctx, int argc, char **argv)
 	ret = cli_prepare(ctx, &o);
 	if (ret != CLI_PROCEED)
 		return ret;
+	if (cli_nr_paths(ctx) > 1 || iopolicy || cli_opt_seen(opts, "delayed-removal-secs")) {
+		if (strcmp(o.trtype, "tcp")) {
+			cli_disconnect(ctx);
+			return cli_usage_error(ctx, "multipath needs -t tcp");
+		}
+		ret = cli_mpath_connect(ctx, &o, iopolicy, delayed_removal_s);
+		cli_disconnect(ctx);
+		return ret;
+	}
 	ret = connect_run(ctx, &w, &o);
 	w.running = false;
 	cli_disconnect(ctx);

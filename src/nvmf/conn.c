@@ -180,6 +180,18 @@ int cli_prepare(struct cli_ctx *ctx, struct nvmf_host_opts *o)
 	}
 	if (!c->transport)
 		c->transport = "tcp";
+	if (c->nr_traddrs > 1 || c->nr_trsvcids > 1) {
+		if (!(ctx->cmd->flags & CLI_CMD_PATHS))
+			return cli_usage_error(ctx, "several --traddr/--trsvcid: only connect and "
+						    "list-subsys take more than one path");
+		if (strcasecmp(c->transport, "tcp"))
+			return cli_usage_error(ctx, "several paths need -t tcp");
+		if (c->nr_traddrs > 1 && c->nr_trsvcids > 1 && c->nr_trsvcids != c->nr_traddrs)
+			return cli_usage_error(ctx,
+					       "%u --traddr but %u --trsvcid: give one of them for "
+					       "all paths, or as many of each",
+					       c->nr_traddrs, c->nr_trsvcids);
+	}
 	if (c->hostid) {
 		if (parse_uuid(c->hostid, ctx->hostid))
 			return cli_usage_error(ctx, "invalid --hostid '%s' (a UUID)", c->hostid);

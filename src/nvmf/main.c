@@ -21,8 +21,15 @@ static const struct cli_cmd commands[] = {
 	{ "connect", cmd_connect, "Connect to a subsystem and stay connected",
 	  "Connect to an NVMe-oF subsystem, show the controller and its namespaces, and keep the "
 	  "association\n(keep-alive, reconnects) until SIGINT or SIGTERM, then disconnect "
-	  "cleanly (CC.SHN).",
-	  0 },
+	  "cleanly (CC.SHN).\nSeveral -a/-s pairs connect one controller per path as a "
+	  "multipath host subsystem:\nnamespace heads, the I/O policy (--iopolicy) and each "
+	  "path's state and ANA state.",
+	  CLI_CMD_PATHS },
+	{ "list-subsys", cmd_list_subsys, "List nvme subsystems",
+	  "Connect to each -a/-s path of a subsystem and show the paths as nvme-cli's "
+	  "list-subsys does:\ntransport, address, controller state and the ANA state of a "
+	  "namespace (--namespace-id,\ndefault the first) through each path.",
+	  CLI_CMD_PATHS },
 	{ "id-ctrl", cmd_id_ctrl, "Send NVMe Identify Controller",
 	  "Send an Identify Controller command to the controller and show the result in various "
 	  "formats.",

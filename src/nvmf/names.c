@@ -6,6 +6,7 @@
  */
 #include "print.h"
 
+#include "common/ana.h"
 #include "nvmf/spec.h"
 
 #include <stddef.h>
@@ -397,17 +398,5 @@ const char *nvmf_sectype_str(uint8_t sectype)
 
 const char *nvme_ana_state_str(uint8_t state)
 {
-	switch (state) {
-	case NVME_ANA_OPTIMIZED:
-		return "optimized";
-	case NVME_ANA_NONOPTIMIZED:
-		return "non-optimized";
-	case NVME_ANA_INACCESSIBLE:
-		return "inaccessible";
-	case NVME_ANA_PERSISTENT_LOSS:
-		return "persistent-loss";
-	case NVME_ANA_CHANGE:
-		return "change";
-	}
-	return "unknown";
+	return nvmf_ana_state_name(state);
 }

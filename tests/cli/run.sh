@@ -232,7 +232,7 @@ if run "--help" 0 "$N" --help; then
 	missing=
 	for c in discover connect id-ctrl id-ns list-ns ns-descs smart-log error-log effects-log \
 		get-log get-feature set-feature admin-passthru io-passthru read write compare flush \
-		write-zeroes dsm reset perf help version; do
+		write-zeroes dsm reset perf list-subsys help version; do
 		grep -Eq "^  $c " "$work/out" || missing="$missing $c"
 	done
 	if [ -z "$missing" ]; then ok "--help lists every subcommand"; else bad "--help misses:$missing"; fi
@@ -755,6 +755,100 @@ if [ -n "$off_cpu" ]; then
 	run "perf --cpumask [$off_cpu] exits 2" 2 "$N" perf "${TCP[@]}" --cpumask "[$off_cpu]" -t 1 &&
 		grep_out "perf --cpumask [$off_cpu]: the CPU is not available" "^nvmf perf: --cpumask: CPU $off_cpu is not available" "$work/err"
 fi
+
+# --- multipath: connect and list-subsys with several -a/-s paths --------------------------
+#
+# A second daemon: one subsystem on two ports, its namespace in ANA group 1, optimized
+# through the first port and non-optimized through the second; a control socket flips them.
+
+MP_NQN=nqn.2024-01.io.nvmf.test:cli-mpath
+mp_a=$(free_port)
+mp_b=$(free_port)
+while [ "$mp_b" = "$mp_a" ]; do mp_b=$(free_port); done
+cat >"$work/mp.json" <<EOF
+{
+  "hosts": [],
+  "ports": [
+    { "portid": 1,
+      "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "127.0.0.1",
+                "trsvcid": "$mp_a", "treq": "not specified" },
+      "ana_groups": [ { "grpid": 1, "ana": { "state": "optimized" } } ],
+      "subsystems": ["$MP_NQN"], "referrals": [], "param": {} },
+    { "portid": 2,
+      "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "127.0.0.1",
+                "trsvcid": "$mp_b", "treq": "not specified" },
+      "ana_groups": [ { "grpid": 1, "ana": { "state": "non-optimized" } } ],
+      "subsystems": ["$MP_NQN"], "referrals": [], "param": {} }
+  ],
+  "subsystems": [
+    { "nqn": "$MP_NQN",
+      "attr": { "allow_any_host": "1", "serial": "climpath0001", "model": "nvmf-cli-mpath" },
+      "allowed_hosts": [],
+      "namespaces": [
+        { "nsid": 1, "enable": 1, "ana_grpid": 1,
+          "device": { "path": "", "nvmf_backend": "mem", "nvmf_size": "16M",
+                      "nguid": "0123456789abcdef0123456789abcdef" } }
+      ] }
+  ],
+  "nvmf": { "reactors": 1 }
+}
+EOF
+"$TGT" -c "$work/mp.json" -r "$work/mp.sock" >"$work/mp.log" 2>&1 &
+mp_pid=$!
+pin_pid=$mp_pid # stopped by cleanup() if a check below gives up early
+for _ in $(seq 100); do
+	grep -q "nvmf-tgt ready" "$work/mp.log" && break
+	kill -0 "$mp_pid" 2>/dev/null || break
+	sleep 0.1
+done
+MP=(-a 127.0.0.1 -s "$mp_a" -s "$mp_b" -n "$MP_NQN")
+if grep -q "nvmf-tgt ready" "$work/mp.log"; then
+	if run "list-subsys, two paths" 0 "$N" list-subsys "${MP[@]}"; then
+		grep_out "list-subsys: the subsystem line" "^nvme-subsys0 - NQN=$MP_NQN\$"
+		grep_out "list-subsys: iopolicy numa" '^ +iopolicy=numa$'
+		grep_out "list-subsys: path 0 live optimized" "^ \\+- nvme0 tcp traddr=127\\.0\\.0\\.1,trsvcid=$mp_a live optimized\$"
+		grep_out "list-subsys: path 1 live non-optimized" "^ \\+- nvme1 tcp traddr=127\\.0\\.0\\.1,trsvcid=$mp_b live non-optimized\$"
+	fi
+	if run "rpc set_ana_state port 2 inaccessible" 0 "$N" rpc -s "$work/mp.sock" set_ana_state \
+		'{"portid": 2, "grpid": 1, "state": "inaccessible"}'; then
+		if run "list-subsys -o json after set_ana_state" 0 "$N" list-subsys "${MP[@]}" -o json; then
+			check "list-subsys json: the ANA states set" \
+				"[(p['Name'], p['Transport'], p['Address'], p['State'], p['ANAState']) for p in d[0]['Subsystems'][0]['Paths']] == [('nvme0', 'tcp', 'traddr=127.0.0.1,trsvcid=$mp_a', 'live', 'optimized'), ('nvme1', 'tcp', 'traddr=127.0.0.1,trsvcid=$mp_b', 'live', 'inaccessible')]"
+			check "list-subsys json: NQN and namespace 1" \
+				"d[0]['Subsystems'][0]['NQN'] == '$MP_NQN' and d[0]['Subsystems'][0]['NSID'] == 1"
+		fi
+	fi
+	# connect stays up until SIGINT: two paths, one head with both
+	if run "connect, two paths, --iopolicy round-robin, until SIGINT" 0 \
+		timeout --preserve-status -s INT 3 "$N" connect "${MP[@]}" --iopolicy round-robin -o json; then
+		check "connect json: two live paths" \
+			"[(p['Address'], p['State']) for p in d['paths']] == [('traddr=127.0.0.1,trsvcid=$mp_a', 'live'), ('traddr=127.0.0.1,trsvcid=$mp_b', 'live')]"
+		check "connect json: one head, nsid 1, its NGUID, two paths with their ANA states" \
+			"len(d['namespaces']) == 1 and d['namespaces'][0]['nsid'] == 1 and d['namespaces'][0]['nguid'] == '0123456789abcdef0123456789abcdef' and d['namespaces'][0]['nr_paths'] == 2 and [p['ANAState'] for p in d['namespaces'][0]['paths']] == ['optimized', 'inaccessible']"
+		check "connect json: iopolicy round-robin" "d['iopolicy'] == 'round-robin'"
+	fi
+	if run "connect, two paths, normal output" 0 timeout --preserve-status -s INT 3 "$N" connect "${MP[@]}"; then
+		grep_out "connect: through 2 paths" "^connected to $MP_NQN through 2 path\\(s\\), iopolicy numa\$"
+		grep_out "connect: the head and its path states" "^     \\+- nvme1 tcp traddr=127\\.0\\.0\\.1,trsvcid=$mp_b live inaccessible\$"
+	fi
+	run "connect: one path of two refused still connects" 0 timeout --preserve-status -s INT 3 "$N" connect \
+		-a 127.0.0.1 -s "$mp_a" -s "$(free_port)" -n "$MP_NQN" &&
+		grep_out "connect: the refused path is reported" "^connect tcp:127\\.0\\.0\\.1:[0-9]+ $MP_NQN: Connection refused\$" "$work/err"
+	run "list-subsys: a refused path exits 1" 1 "$N" list-subsys -a 127.0.0.1 -s "$mp_a" -s "$(free_port)" -n "$MP_NQN" &&
+		grep_out "list-subsys: still lists the live path" "^ \\+- nvme0 tcp traddr=127\\.0\\.0\\.1,trsvcid=$mp_a live optimized\$"
+	kill -TERM "$mp_pid"
+	wait "$mp_pid"
+	pin_pid=
+else
+	cp "$work/mp.log" "$work/err"
+	bad "multipath daemon did not start"
+fi
+run "id-ctrl with two paths exits 2" 2 "$N" id-ctrl -a 127.0.0.1 -a 127.0.0.2 -n "$MP_NQN" &&
+	grep_out "id-ctrl with two paths: says why" 'only connect and list-subsys take more than one path' "$work/err"
+run "connect: 2 --traddr and 3 --trsvcid exits 2" 2 "$N" connect -a 127.0.0.1 -a 127.0.0.2 -s 1 -s 2 -s 3 -n "$MP_NQN" &&
+	grep_out "connect: 2 --traddr and 3 --trsvcid: says why" '2 --traddr but 3 --trsvcid' "$work/err"
+run "connect --iopolicy sideways exits 2" 2 "$N" connect -a 127.0.0.1 -s 1 -s 2 -n "$MP_NQN" --iopolicy sideways &&
+	grep_out "connect --iopolicy sideways: says why" "invalid --iopolicy 'sideways'" "$work/err"
 
 summary
 [ "$fail" -eq 0 ]
