@@ -10,6 +10,7 @@
 #   SELF          the guest script itself, run again with --run-one CASE for each case
 #   WORK          scratch folder of the runner (case logs and details)
 #   CASE_TIMEOUT  per-case time limit in seconds
+#   LONG_CASES    (optional) cases whose limit is twice CASE_TIMEOUT
 #   DMESG_BAD     extended regex of kernel messages dmesg_check fails on
 
 # ---------------------------------------------------------------- /init
@@ -160,7 +161,8 @@ dmesg_check() {
 # log and the <TAG>-RESULT line. <TAG>-OUTCOME lines of the case go out once
 # more, unprefixed, after its log, for run.sh.
 run_case() {
-	local c=$1 log=$WORK/$1.log det=$WORK/$1.detail pid rc t0 t i res d
+	local c=$1 log=$WORK/$1.log det=$WORK/$1.detail pid rc t0 t i res d lim=$CASE_TIMEOUT
+	case " ${LONG_CASES:-} " in *" $c "*) lim=$((CASE_TIMEOUT * 2)) ;; esac
 	: >"$det"
 	t0=$(date +%s)
 	echo "$RESULT_TAG-CASE $c start"
@@ -168,9 +170,9 @@ run_case() {
 	pid=$!
 	i=0
 	while kill -0 $pid 2>/dev/null; do
-		if [ $i -ge $((CASE_TIMEOUT * 2)) ]; then
-			echo "timed out after ${CASE_TIMEOUT}s" >>"$log"
-			printf 'timed out after %ss; last output: %s\n' "$CASE_TIMEOUT" \
+		if [ $i -ge $((lim * 2)) ]; then
+			echo "timed out after ${lim}s" >>"$log"
+			printf 'timed out after %ss; last output: %s\n' "$lim" \
 				"$(grep -v '^[[:space:]]*$' "$log" | tail -n 2 | tr '\n' ' ' | cut -c1-160)" >"$det"
 			kill -KILL -$pid 2>/dev/null || kill -KILL $pid 2>/dev/null
 			break

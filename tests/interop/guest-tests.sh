@@ -8,6 +8,9 @@
 #   --addr A          target address              (default 10.0.2.100)
 #   --port P          I/O port, also queried for discovery (default 4420)
 #   --disc-port P     discovery-only port         (default 8009)
+#   --port2 P         second I/O port of the multipath cases (default PORT+1):
+#                     they add it to the target (RPC add_port, or a third
+#                     nvmet port in the self-test) and remove it at the end
 #   --nqn NQN         subsystem under test (default nqn.2014-08.org.nvmexpress:nvmf-default)
 #   --setup-nvmet     first configure the in-guest Linux nvmet (file namespace
 #                     on --backing, TCP ports PORT and DISC-PORT on ADDR, which
@@ -15,12 +18,14 @@
 #   --backing FS      ramfs (default) or tmpfs, for --setup-nvmet
 #   --serve           only configure nvmet (as --setup-nvmet) and exit: the
 #                     guest is then a target for another guest (linux-target.sh)
-#   --timeout S       per-case time limit (default 180 s)
+#   --timeout S       per-case time limit (default 180 s; twice that for
+#                     multipath_ana_flip_fio)
 #   --rpc-port P      the host's RPC bridge (run.sh --rpc-socket) listens at
 #                     ADDR:P; enables nvme040_delay and ka_held_admin, which
 #                     drive the target's fault injection (default list: they
 #                     run before disconnect; without --rpc-port they are left
-#                     out, and fail if named)
+#                     out, and fail if named). The multipath cases need it
+#                     too, or --setup-nvmet (they then drive nvmet's configfs)
 #   --debug           trace every case (set -x)
 #   --list            print the case names and exit
 #
@@ -42,14 +47,23 @@ fi
 
 ALL_CASES="discover_8009 discover_4420 connect list id_ctrl id_ns smart_log error_log
 effects_log list_subsys fio_verify mkfs_mount blkdiscard blkdiscard_zero flush kato_idle
-reset_during_fio digests nvme040_delay ka_held_admin disconnect"
+reset_during_fio digests nvme040_delay ka_held_admin multipath_list_subsys
+multipath_ana_flip_fio disconnect"
 # cases that need the host's RPC bridge (--rpc-port)
 RPC_CASES="nvme040_delay ka_held_admin"
+# cases that set ANA states and add a port: through the RPC bridge, or on the
+# in-guest nvmet (--setup-nvmet) through configfs
+MP_CASES="multipath_list_subsys multipath_ana_flip_fio"
+# cases allowed twice the per-case limit (guest-lib.sh's run_case): its ~45 RPC
+# calls take 0.3 s each in a TCG guest busy with fio, up to 6 s when other
+# guests share the machine (40 s in all, or 85-135 s)
+LONG_CASES="multipath_ana_flip_fio"
 
 SELF=$(readlink -f "$0")
 : "${ADDR:=}"
 : "${IO_PORT:=4420}"
 : "${DISC_PORT:=8009}"
+: "${PORT2:=}"
 : "${NQN:=nqn.2014-08.org.nvmexpress:nvmf-default}"
 : "${BACKING:=ramfs}"
 : "${CASE_TIMEOUT:=180}"
@@ -76,6 +90,7 @@ while [ $# -gt 0 ]; do
 	--addr) ADDR=$2; shift 2 ;;
 	--port) IO_PORT=$2; shift 2 ;;
 	--disc-port) DISC_PORT=$2; shift 2 ;;
+	--port2) PORT2=$2; shift 2 ;;
 	--nqn) NQN=$2; shift 2 ;;
 	--setup-nvmet) setup=1; shift ;;
 	--serve) setup=1 serve=1; shift ;;
@@ -85,7 +100,7 @@ while [ $# -gt 0 ]; do
 	--rpc-port) RPC_PORT=$2; shift 2 ;;
 	--list) list=1; shift ;;
 	--run-one) run_one=$2; shift 2 ;;
-	-h|--help) sed -n '2,33p' "$SELF"; exit 0 ;;
+	-h|--help) sed -n '2,38p' "$SELF"; exit 0 ;;
 	-*) echo "guest-tests.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -93,7 +108,8 @@ done
 if [ -z "$ADDR" ]; then
 	if [ "$setup" = 1 ]; then ADDR=127.0.0.1; else ADDR=10.0.2.100; fi
 fi
-export ADDR IO_PORT DISC_PORT NQN BACKING CASE_TIMEOUT DEBUG RPC_PORT
+[ -n "$PORT2" ] || PORT2=$((IO_PORT + 1))
+export ADDR IO_PORT DISC_PORT PORT2 NQN BACKING CASE_TIMEOUT DEBUG RPC_PORT
 
 # ---------------------------------------------------------------- helpers
 
@@ -142,8 +158,10 @@ need_ctrl() {
 	fi
 }
 
-# fio_verify_cmd TOTAL_MB LOG: write+verify (crc32c) TOTAL_MB over two jobs of
-# TOTAL_MB/2 each on disjoint halves, random sizes 4k..128k, iodepth 8, O_DIRECT.
+# fio_verify_cmd TOTAL_MB LOG [PIDFILE]: write+verify (crc32c) TOTAL_MB over two
+# jobs of TOTAL_MB/2 each on disjoint halves, random sizes 4k..128k, iodepth 8,
+# O_DIRECT; returns fio's exit status. With PIDFILE, fio's own pid goes there
+# while it runs (a background caller can then stop fio itself, not only its shell).
 fio_verify_cmd() {
 	local per=$(($1 / 2)) eng=${FIO_ENGINE:-}
 	[ -n "$eng" ] || eng=$(pick_engine)
@@ -153,7 +171,9 @@ fio_verify_cmd() {
 		--rw=randwrite --bsrange=4k-128k --numjobs=2 --iodepth=8 \
 		--size="${per}M" --offset_increment="${per}M" \
 		--verify=crc32c --do_verify=1 --verify_fatal=1 --verify_state_save=0 \
-		--randrepeat=0 --group_reporting >>"$2" 2>&1
+		--randrepeat=0 --group_reporting >>"$2" 2>&1 &
+	[ -z "${3:-}" ] || echo $! >"$3"
+	wait $!
 }
 
 # fio_check LOG RC: assert fio finished cleanly and verified all it wrote.
@@ -196,13 +216,16 @@ ns_io_counts() {
 # RPC_MSG is the error text. Returns RPC_RC. Never fails the case by itself.
 RPC_SEQ=0
 host_rpc() {
-	local req=$1
+	local req=$1 up
 	[ $# -gt 1 ] && req="$1 $2"
 	RPC_SEQ=$((RPC_SEQ + 1))
 	RPC_ANS=$WORK/rpc.$$.$RPC_SEQ
 	RPC_MSG=""
 	: >"$RPC_ANS"
-	echo "rpc> $req"
+	# the guest's uptime (read by the shell itself, no fork): when the call went
+	# out and came back, to set against the kernel log and the host's RPC log
+	read -r up _ </proc/uptime
+	echo "rpc> [$up] $req"
 	if [ -z "$RPC_PORT" ]; then
 		RPC_RC=255 RPC_MSG="no RPC bridge: run.sh needs --rpc-socket (or a --target-cmd with one)"
 		echo "rpc< $RPC_MSG"
@@ -217,7 +240,8 @@ host_rpc() {
 	RPC_RC=$(sed -n 's/^RPC-RC //p' "$RPC_ANS" | head -n 1)
 	is_uint "$RPC_RC" || RPC_RC=255
 	RPC_MSG=$(sed -n 's/^RPC-ERR //p' "$RPC_ANS" | grep -v '^[[:space:]]*$' | tail -n 1)
-	echo "rpc< rc=$RPC_RC $(sed -n 's/^RPC-JSON //p' "$RPC_ANS" | cut -c1-600)${RPC_MSG:+ ($RPC_MSG)}"
+	read -r up _ </proc/uptime
+	echo "rpc< [$up] rc=$RPC_RC $(sed -n 's/^RPC-JSON //p' "$RPC_ANS" | cut -c1-600)${RPC_MSG:+ ($RPC_MSG)}"
 	return "$RPC_RC"
 }
 # rpc_ok METHOD [JSON]: host_rpc, and fail the case unless it succeeded.
@@ -931,6 +955,463 @@ case_ka_held_admin() {
 	detail "kato ${KATO}s, $held Get Features held ${held_s}s: $c live throughout, keep_alive_count $samples, no keep-alive errors; released $rel, $ok/$HELD_CMDS completed ok"
 }
 
+# ---------------------------------------------------------------- multipath (ANA)
+
+# The Linux host's native multipath against two ports of the target: one
+# namespace head (nvmeSnN) over two controllers, one per port, each with its
+# hidden path device (nvmeScCnN) whose sysfs ana_state is what the host made of
+# the ANA log. ANA states are set per port for ANA group 1 (the namespace's):
+# through the RPC bridge (set_ana_state), or in the self-test on nvmet's configfs.
+MP_WAIT=30             # seconds for the host to show an ANA state, or a path to go or come
+MP_RECONNECT_DELAY=2   # nvme connect -c: seconds between a lost path's reconnect attempts
+MP_FIO_MB=32           # multipath_ana_flip_fio: one fio round (write + verify), 2 jobs
+MP_IOS=64              # I/Os the path that should carry the I/O completes in each state
+MP_CYCLES=2            # multipath_ana_flip_fio: passes through the ANA sequence
+NVMET_CFG=/sys/kernel/config/nvmet
+# self-test: nvmet_setup made ports 1 (PORT) and 2 (DISC-PORT); PORT2 is port 3
+NVMET_PORT2=3
+
+MP_PORTID1="" MP_PORTID2="" MP_ADDED=0 MP_TOUCHED=0
+# ANA state last set on port 1 and 2, and the change count our target answered
+MP_CUR1="" MP_CUR2="" MP_CHG1="" MP_CHG2=""
+
+# rpc_port_of TRSVCID FIELD: FIELD (portid, addr.traddr, ...) of the port with
+# that trsvcid in the last get_ports answer.
+rpc_port_of() {
+	awk -v s="$1" -v f="$2" '
+		$1 != "RPC-VAL" { next }
+		{ v = $0; sub(/^RPC-VAL [^ ]* /, "", v); vals[$2] = v }
+		$2 ~ /^[0-9]+\.addr\.trsvcid$/ && v == s && idx == "" { idx = $2; sub(/\..*/, "", idx) }
+		END { if (idx != "" && ((idx "." f) in vals)) print vals[idx "." f] }' "$RPC_ANS"
+}
+
+# mp_target_setup: export NQN on a second port, PORT2 (ANA group 1 optimized
+# there, as a new port starts). Our target: add_port through the bridge, at
+# port 1's traddr, with the next free portid; self-test: nvmet port 3.
+mp_target_setup() {
+	local p traddr old max
+	MP_TOUCHED=1
+	if [ "$setup" = 1 ]; then
+		p=$NVMET_CFG/ports/$NVMET_PORT2
+		[ -d "$p" ] || mkdir "$p" || fail "mkdir nvmet port $NVMET_PORT2"
+		if [ ! -e "$p/subsystems/$NQN" ]; then
+			echo tcp >"$p/addr_trtype"
+			echo ipv4 >"$p/addr_adrfam"
+			echo "$ADDR" >"$p/addr_traddr"
+			echo "$PORT2" >"$p/addr_trsvcid"
+			ln -s "$NVMET_CFG/subsystems/$NQN" "$p/subsystems/$NQN" ||
+				fail "enable nvmet port $NVMET_PORT2 ($ADDR:$PORT2), see dmesg"
+		fi
+		MP_ADDED=1
+		mp_set_port 2 optimized
+		mp_set_port 1 optimized
+		return 0
+	fi
+	rpc_ok get_ports
+	MP_PORTID1=$(rpc_port_of "$IO_PORT" portid)
+	traddr=$(rpc_port_of "$IO_PORT" addr.traddr)
+	is_uint "$MP_PORTID1" && [ -n "$traddr" ] || fail "get_ports lists no port with trsvcid $IO_PORT"
+	old=$(rpc_port_of "$PORT2" portid)
+	if is_uint "$old"; then
+		# left by a guest that did not finish this case
+		echo "port $old (trsvcid $PORT2) exists already: removing it"
+		rpc_ok remove_port "{\"portid\": $old}"
+		rpc_ok get_ports
+	fi
+	max=$(awk '$1 == "RPC-VAL" && $2 ~ /^[0-9]+\.portid$/ && $3 + 0 > m { m = $3 + 0 } END { print m + 0 }' "$RPC_ANS")
+	MP_PORTID2=$((max + 1))
+	rpc_ok add_port "{\"portid\": $MP_PORTID2, \"trtype\": \"tcp\", \"adrfam\": \"ipv4\", \"traddr\": \"$traddr\", \"trsvcid\": \"$PORT2\", \"subsystems\": [\"$NQN\"]}"
+	MP_ADDED=1
+	mp_set_port 2 optimized
+	mp_set_port 1 optimized
+}
+
+# mp_set_port 1|2 STATE: set ANA group 1's state on the target's port 1 (PORT)
+# or 2 (PORT2). Our target answers with the port's new change count (MP_CHGCNT,
+# kept as MP_CHG1 or MP_CHG2).
+mp_set_port() {
+	local pid
+	MP_CHGCNT=""
+	if [ "$setup" = 1 ]; then
+		pid=1
+		[ "$1" = 2 ] && pid=$NVMET_PORT2
+		echo "nvmet port $pid: ana_groups/1/ana_state = $2"
+		echo "$2" >"$NVMET_CFG/ports/$pid/ana_groups/1/ana_state" ||
+			fail "nvmet port $pid: writing ana_state $2 failed"
+	else
+		pid=$MP_PORTID1
+		[ "$1" = 2 ] && pid=$MP_PORTID2
+		rpc_ok set_ana_state "{\"portid\": $pid, \"grpid\": 1, \"state\": \"$2\"}"
+		[ "$(rpc_val state)" = "$2" ] || fail "set_ana_state answered state '$(rpc_val state)', asked $2"
+		MP_CHGCNT=$(rpc_val chgcnt)
+		is_uint "$MP_CHGCNT" || fail "set_ana_state answered chgcnt '$MP_CHGCNT'"
+	fi
+	eval "MP_CUR$1=\$2 MP_CHG$1=\$MP_CHGCNT"
+}
+
+# mp_port_enable 2 on|off: take the target's port 2 down (its controllers go,
+# nothing listens) or up again. Self-test: unlink / link the subsystem (nvmet
+# then deletes the port's controllers and stops listening, or listens again).
+mp_port_enable() {
+	local p=$NVMET_CFG/ports/$NVMET_PORT2 m=enable_port want=true
+	if [ "$setup" = 1 ]; then
+		if [ "$2" = off ]; then
+			rm "$p/subsystems/$NQN" || fail "unlink $NQN from nvmet port $NVMET_PORT2"
+		else
+			ln -s "$NVMET_CFG/subsystems/$NQN" "$p/subsystems/$NQN" || fail "relink nvmet port $NVMET_PORT2"
+		fi
+		return 0
+	fi
+	[ "$2" = off ] && m=disable_port want=false
+	rpc_ok $m "{\"portid\": $MP_PORTID2}"
+	[ "$(rpc_val enabled)" = $want ] || fail "$m answered enabled='$(rpc_val enabled)'"
+}
+
+# mp_target_restore: what mp_target_setup and the cases changed, undone, once
+# (the case calls it, and its EXIT trap: never fails, pass or fail).
+mp_target_restore() {
+	local p=$NVMET_CFG/ports/$NVMET_PORT2
+	[ "$MP_TOUCHED" = 1 ] || return 0
+	MP_TOUCHED=0
+	if [ "$setup" = 1 ]; then
+		rm -f "$p/subsystems/$NQN"
+		[ -d "$p" ] && rmdir "$p"
+		echo optimized >"$NVMET_CFG/ports/1/ana_groups/1/ana_state"
+	else
+		[ "$MP_ADDED" = 1 ] && host_rpc remove_port "{\"portid\": $MP_PORTID2}"
+		[ -n "$MP_PORTID1" ] && host_rpc set_ana_state "{\"portid\": $MP_PORTID1, \"grpid\": 1, \"state\": \"optimized\"}"
+	fi
+	MP_ADDED=0
+}
+
+# mp_ctrl_on PORT: the tcp controller of NQN connected to trsvcid PORT.
+mp_ctrl_on() {
+	local d
+	for d in /sys/class/nvme/nvme*; do
+		[ "$(cat "$d/transport" 2>/dev/null)" = tcp ] || continue
+		[ "$(cat "$d/subsysnqn" 2>/dev/null)" = "$NQN" ] || continue
+		case ",$(cat "$d/address" 2>/dev/null)," in
+		*",trsvcid=$1,"*) echo "${d##*/}"; return 0 ;;
+		esac
+	done
+	return 1
+}
+# mp_path CTRL: the controller's path device to the namespace (nvmeScCnN).
+mp_path() {
+	local d
+	for d in /sys/class/nvme/"$1"/nvme*c*n*; do
+		[ -e "$d/stat" ] && { echo "${d##*/}"; return 0; }
+	done
+	return 1
+}
+# mp_ana 1|2: the ANA state the host shows for path 1 (PORT) or 2 (PORT2)
+mp_ana() {
+	if [ "$1" = 1 ]; then
+		cat "/sys/class/nvme/$MC1/$MP1/ana_state" 2>/dev/null || echo none
+	else
+		cat "/sys/class/nvme/$MC2/$MP2/ana_state" 2>/dev/null || echo none
+	fi
+}
+# mp_ios 1|2: completed reads + writes of path 1 or 2
+mp_ios() {
+	local c=$MC1 p=$MP1 r w
+	[ "$1" = 2 ] && c=$MC2 p=$MP2
+	read -r r _ _ _ w _ <"/sys/class/nvme/$c/$p/stat" || { echo 0; return; }
+	echo $((r + w))
+}
+
+# mp_connect: connect NQN through PORT and PORT2; wait until both controllers
+# are live with a path device under one head. Sets MC1 MC2 (controllers), MP1
+# MP2 (their paths), NS (the head) and SUBSYS (its nvme-subsystem folder).
+mp_connect() {
+	local i=0 s
+	disconnect_all
+	run nvme connect -t tcp -a "$ADDR" -s "$IO_PORT" -n "$NQN" -c "$MP_RECONNECT_DELAY" ||
+		fail "nvme connect -s $IO_PORT -> exit $RC: $(lastline)"
+	run nvme connect -t tcp -a "$ADDR" -s "$PORT2" -n "$NQN" -c "$MP_RECONNECT_DELAY" ||
+		fail "nvme connect -s $PORT2 (second path) -> exit $RC: $(lastline)"
+	while :; do
+		if MC1=$(mp_ctrl_on "$IO_PORT") && MC2=$(mp_ctrl_on "$PORT2") &&
+			[ "$(ctrl_state "$MC1")" = live ] && [ "$(ctrl_state "$MC2")" = live ] &&
+			MP1=$(mp_path "$MC1") && MP2=$(mp_path "$MC2") && NS=$(ns_of_ctrl "$MC1"); then
+			break
+		fi
+		[ $i -lt $((MP_WAIT * 5)) ] ||
+			fail "no two live paths ${MP_WAIT}s after connecting: port $IO_PORT: ${MC1:-none} $(ctrl_state "$MC1") path ${MP1:-none}; port $PORT2: ${MC2:-none} $(ctrl_state "$MC2") path ${MP2:-none}"
+		usleep 200000
+		i=$((i + 1))
+	done
+	SUBSYS=""
+	for s in /sys/class/nvme-subsystem/nvme-subsys*; do
+		[ -e "$s/$MC1" ] && SUBSYS=$s
+	done
+	[ -n "$SUBSYS" ] && [ -e "$SUBSYS/$MC2" ] ||
+		fail "$MC1 and $MC2 are not in one nvme-subsystem (${SUBSYS:-none} has $(ls "${SUBSYS:-/nonexistent}" 2>/dev/null | tr '\n' ' '))"
+	echo "paths: $MC1 ($IO_PORT) -> $MP1, $MC2 ($PORT2) -> $MP2; head /dev/$NS in ${SUBSYS##*/}"
+}
+
+# mp_usable STATE: the host may send I/O to a path in STATE
+mp_usable() { [ "$1" = optimized ] || [ "$1" = non-optimized ]; }
+
+# mp_state S1 S2: set port 1 to S1 and port 2 to S2 on the target, the one
+# that becomes usable first (so the host always keeps a usable path), and wait
+# until the host shows both. MP_SEEN: how long the host took, in seconds.
+mp_state() {
+	local i=0 t
+	t=$(now_cs)
+	if mp_usable "$2" && ! mp_usable "$1"; then
+		[ "$MP_CUR2" = "$2" ] || mp_set_port 2 "$2"
+		[ "$MP_CUR1" = "$1" ] || mp_set_port 1 "$1"
+	else
+		[ "$MP_CUR1" = "$1" ] || mp_set_port 1 "$1"
+		[ "$MP_CUR2" = "$2" ] || mp_set_port 2 "$2"
+	fi
+	while [ "$(mp_ana 1)" != "$1" ] || [ "$(mp_ana 2)" != "$2" ]; do
+		[ $i -lt $((MP_WAIT * 5)) ] ||
+			fail "set $1/$2: after ${MP_WAIT}s the host shows $MP1 $(mp_ana 1) ($MC1 $(ctrl_state "$MC1")), $MP2 $(mp_ana 2) ($MC2 $(ctrl_state "$MC2"))"
+		usleep 200000
+		i=$((i + 1))
+	done
+	t=$(($(now_cs) - t))
+	MP_SEEN=$((t / 100)).$((t % 100 / 10))s
+	MP_SEEN_ALL="${MP_SEEN_ALL:+$MP_SEEN_ALL }$MP_SEEN"
+	[ "$t" -le "${MP_SEEN_MAX_CS:-0}" ] || MP_SEEN_MAX_CS=$t MP_SEEN_MAX=$MP_SEEN
+	echo "ANA $1/$2: seen by the host in $MP_SEEN"
+}
+
+# mp_list_subsys S1 S2: nvme list-subsys of the head, plain and JSON, shows
+# both paths live, at their addresses, in S1 and S2; each controller's ANA log
+# gives group 1 the state of its port.
+mp_list_subsys() {
+	local s1=$1 s2=$2 k c port want line got chg rchg
+	run nvme list-subsys "/dev/$NS" || fail "nvme list-subsys /dev/$NS -> exit $RC: $(lastline)"
+	printf '%s\n' "$OUT" | grep -q "NQN=$NQN\$" || fail "list-subsys /dev/$NS does not name NQN=$NQN"
+	for k in 1 2; do
+		c=$MC1 port=$IO_PORT want=$s1
+		[ $k = 2 ] && c=$MC2 port=$PORT2 want=$s2
+		# " +- nvme1 tcp traddr=A,trsvcid=P,... live optimized"
+		line=$(printf '%s\n' "$OUT" | awk -v c="$c" '$1 == "+-" && $2 == c')
+		[ -n "$line" ] || fail "list-subsys /dev/$NS has no path $c (port $port)"
+		# shellcheck disable=SC2086 # the line's words, split on purpose
+		set -- $line
+		[ "$3" = tcp ] && [ "$5" = live ] && [ "$6" = "$want" ] ||
+			fail "list-subsys: '$line', expected $c tcp ... live $want"
+		case ",$4," in *",trsvcid=$port,"*) ;; *) fail "list-subsys: $c address '$4' lacks trsvcid=$port" ;; esac
+	done
+	run nvme list-subsys -o json "/dev/$NS" || fail "nvme list-subsys -o json /dev/$NS -> exit $RC: $(lastline)"
+	got=$(printf '%s\n' "$OUT" | awk '
+		function val(l) { sub(/^[^:]*:[[:space:]]*"/, "", l); sub(/".*/, "", l); return l }
+		/"Name"/ { name = val($0) }
+		/"Address"/ { addr = val($0) }
+		/"State"/ { st = val($0) }
+		/"ANAState"/ { print name, addr, st, val($0) }')
+	for k in 1 2; do
+		c=$MC1 port=$IO_PORT want=$s1
+		[ $k = 2 ] && c=$MC2 port=$PORT2 want=$s2
+		line=$(printf '%s\n' "$got" | awk -v c="$c" '$1 == c')
+		[ -n "$line" ] || fail "list-subsys -o json /dev/$NS has no path $c with an ANAState"
+		case "$line" in
+		"$c "*",trsvcid=$port,"*" live $want" | "$c "*",trsvcid=$port live $want") ;;
+		*) fail "list-subsys -o json: path '$line', expected $c trsvcid=$port live $want" ;;
+		esac
+	done
+	# the target's side of it: each controller reads its own port's state, and
+	# (our target) the change count set_ana_state answered for that port
+	MP_LOGCHG=""
+	for k in 1 2; do
+		c=$MC1 want=$s1 rchg=$MP_CHG1
+		[ $k = 2 ] && c=$MC2 want=$s2 rchg=$MP_CHG2
+		run nvme ana-log "/dev/$c" || fail "nvme ana-log /dev/$c -> exit $RC: $(lastline)"
+		got=$(printf '%s\n' "$OUT" | awk '$1 == "grpid" { g = $3 } $1 == "state" && g == 1 { print $3; exit }')
+		chg=$(printf '%s\n' "$OUT" | awk '$1 == "chgcnt" { print $3; exit }')
+		[ "$got" = "$want" ] || fail "ANA log of $c: group 1 is '$got', expected $want"
+		is_uint "$chg" && [ "$chg" -gt 0 ] || fail "ANA log of $c: change count '$chg'"
+		[ -z "$rchg" ] || [ "$chg" = "$rchg" ] ||
+			fail "ANA log of $c: change count $chg, set_ana_state answered $rchg for its port"
+		MP_LOGCHG="$MP_LOGCHG $chg"
+	done
+	echo "list-subsys (plain, json) and ANA logs: $MC1 live $s1, $MC2 live $s2 (ANA log chgcnt$MP_LOGCHG)"
+}
+
+# mp_cleanup: the case's EXIT trap: stop its fio, drop both paths, restore the target.
+mp_cleanup() {
+	local i=0
+	if [ -n "${MP_FIO_LOOP:-}" ] && kill -0 "$MP_FIO_LOOP" 2>/dev/null; then
+		: >"$MP_DONE"
+		[ -s /tmp/mp-fio.pid ] && kill "$(cat /tmp/mp-fio.pid)" 2>/dev/null
+	fi
+	if ctrl_of_nqn >/dev/null; then
+		nvme disconnect -n "$NQN" >/dev/null 2>&1
+		while ctrl_of_nqn >/dev/null && [ $i -lt 100 ]; do
+			usleep 200000
+			i=$((i + 1))
+		done
+	fi
+	mp_target_restore
+	rpc_cleanup
+}
+
+case_multipath_list_subsys() {
+	local mp
+	mp=$(cat /sys/module/nvme_core/parameters/multipath 2>/dev/null)
+	[ "$mp" = Y ] || fail "nvme_core.multipath is '$mp': the host's native multipath is off"
+	trap mp_cleanup EXIT
+	mp_target_setup
+	mp_connect
+	# one head for the two paths: nvmeScCnN and nvmeScDnN both belong to nvmeSnN
+	[ "${MP1%%c*}n${MP1##*n}" = "$NS" ] && [ "${MP2%%c*}n${MP2##*n}" = "$NS" ] ||
+		fail "paths $MP1 and $MP2 do not both belong to head $NS"
+	[ -b "/dev/$NS" ] && [ -e "$SUBSYS/$NS" ] || fail "head /dev/$NS is not a block device of ${SUBSYS##*/}"
+	[ "$(cat "/sys/block/$NS/size")" = "$(cat "/sys/class/nvme/$MC2/$MP2/size")" ] ||
+		fail "head size $(cat "/sys/block/$NS/size") != path $MP2 size"
+	MP_SEEN_ALL=""
+	mp_state optimized non-optimized
+	mp_list_subsys optimized non-optimized
+	mp_state inaccessible optimized
+	mp_list_subsys inaccessible optimized
+	mp_state non-optimized persistent-loss
+	mp_list_subsys non-optimized persistent-loss
+	mp_state optimized non-optimized
+	mp_list_subsys optimized non-optimized
+	disconnect_all
+	mp_target_restore
+	detail "${SUBSYS##*/}: head /dev/$NS over $MC1 (port $IO_PORT) and $MC2 (port $PORT2), multipath=Y; list-subsys (plain and json) and each controller's ANA log showed optimized/non-optimized, inaccessible/optimized, non-optimized/persistent-loss, optimized/non-optimized (seen by the host in $MP_SEEN_ALL; ANA log chgcnt$MP_LOGCHG)"
+}
+
+# One ANA state and the path that must carry the I/O in it (the optimized one,
+# else the non-optimized one): mp_flip S1 S2 CARRIER.
+mp_flip() {
+	local k=$3 n0 i=0
+	mp_state "$1" "$2"
+	n0=$(mp_ios "$k")
+	while [ $(($(mp_ios "$k") - n0)) -lt $MP_IOS ]; do
+		kill -0 "$MP_FIO_LOOP" 2>/dev/null || mp_fio_failed "in state $1/$2"
+		[ $i -lt $((MP_WAIT * 10)) ] ||
+			fail "state $1/$2: path $k completed $(($(mp_ios "$k") - n0)) I/Os in $((MP_WAIT * 2))s (path 1: $(mp_ios 1), path 2: $(mp_ios 2))"
+		usleep 200000
+		i=$((i + 1))
+	done
+	MP_STEPS=$((MP_STEPS + 1))
+}
+
+# the fio rounds, in the background until MP_DONE exists; one line per round
+# in /tmp/mp-fio.rounds; the first failed round ends it.
+mp_fio_loop() {
+	local n=0 rc me
+	# niced (fio inherits it): under TCG fio's crc32c takes every vCPU cycle it
+	# gets, and the case's own RPC calls and sysfs polls then take seconds each.
+	# /proc/self read by the shell itself (no fork) is this subshell.
+	read -r me _ </proc/self/stat
+	renice -n 19 -p "$me" >/dev/null
+	while [ ! -e "$MP_DONE" ]; do
+		n=$((n + 1))
+		fio_verify_cmd $MP_FIO_MB /tmp/mp-fio-$n.log /tmp/mp-fio.pid >/dev/null
+		rc=$?
+		rm -f /tmp/mp-fio.pid
+		echo "$n $rc" >>/tmp/mp-fio.rounds
+		[ $rc = 0 ] || return 1
+	done
+}
+mp_fio_failed() {
+	local last
+	last=$(tail -n 1 /tmp/mp-fio.rounds 2>/dev/null)
+	sed 's/^/  fio| /' "/tmp/mp-fio-${last%% *}.log" 2>/dev/null | tail -n 30
+	fail "fio round ${last%% *} ended with exit ${last##* } $1: $(grep -iE 'error|verify|bad' "/tmp/mp-fio-${last%% *}.log" 2>/dev/null | head -n 2 | tr '\n' ' ')"
+}
+
+case_multipath_ana_flip_fio() {
+	local cyc=0 i rc n io0_1 io0_2 t down back rounds=0 mib=0 f rnd anatt resets bad c1 c2
+	trap mp_cleanup EXIT
+	mp_target_setup
+	mp_connect
+	[ "$(dev_bytes "$NS")" -ge $((MP_FIO_MB * 1048576)) ] || fail "namespace smaller than $MP_FIO_MB MiB"
+	c1=$MC1 c2=$MC2
+	mp_state optimized non-optimized
+	dmesg_mark
+	io0_1=$(mp_ios 1) io0_2=$(mp_ios 2)
+	MP_DONE=/tmp/mp-fio.done MP_STEPS=0
+	rm -f "$MP_DONE" /tmp/mp-fio.rounds /tmp/mp-fio.pid /tmp/mp-fio-*.log
+	# libaio: io_uring's non-blocking writes may end in EAGAIN while the host
+	# requeues I/O between paths (see reset_during_fio)
+	FIO_ENGINE=libaio
+	mp_fio_loop &
+	MP_FIO_LOOP=$!
+	while [ $cyc -lt $MP_CYCLES ]; do
+		cyc=$((cyc + 1))
+		echo "=== cycle $cyc/$MP_CYCLES"
+		mp_flip optimized non-optimized 1
+		mp_flip inaccessible optimized 2      # failover
+		mp_flip optimized inaccessible 1      # failback
+		mp_flip change optimized 2            # port 1 in transition, port 2 back from inaccessible
+		mp_flip optimized change 1
+		mp_flip non-optimized optimized 2
+		mp_flip persistent-loss optimized 2
+		mp_flip optimized non-optimized 1
+		[ $cyc = 1 ] || continue
+		# port 2 goes away under I/O and comes back
+		t=$(now_cs)
+		mp_port_enable 2 off
+		i=0
+		while [ "$(ctrl_state "$MC2")" = live ]; do
+			[ $i -lt $((MP_WAIT * 5)) ] || fail "$MC2 still live ${MP_WAIT}s after port $PORT2 was disabled"
+			usleep 200000
+			i=$((i + 1))
+		done
+		down=$(secs_since "$t")
+		mp_flip optimized non-optimized 1
+		[ "$(ctrl_state "$MC2")" != live ] || fail "$MC2 is live again while port $PORT2 is disabled"
+		echo "port $PORT2 disabled: $MC2 $(ctrl_state "$MC2") after $down, I/O went on through $MC1"
+		t=$(now_cs)
+		mp_port_enable 2 on
+		i=0
+		while [ "$(ctrl_state "$MC2")" != live ] || [ "$(mp_ana 2)" != non-optimized ]; do
+			[ $i -lt $((MP_WAIT * 10)) ] ||
+				fail "$MC2 is $(ctrl_state "$MC2") ($(mp_ana 2)) $((MP_WAIT * 2))s after port $PORT2 was enabled again"
+			usleep 200000
+			i=$((i + 1))
+		done
+		back=$(secs_since "$t")
+		echo "port $PORT2 enabled: $MC2 live and non-optimized after $back"
+		mp_flip non-optimized optimized 2
+		mp_flip optimized non-optimized 1
+	done
+	# let the running round finish: every round ran to its end, verified
+	: >"$MP_DONE"
+	i=0
+	while kill -0 "$MP_FIO_LOOP" 2>/dev/null; do
+		[ $i -lt 600 ] || fail "fio still running 120 s after the last ANA change (I/O stuck?)"
+		usleep 200000
+		i=$((i + 1))
+	done
+	wait "$MP_FIO_LOOP"
+	rc=$?
+	[ $rc = 0 ] || mp_fio_failed "after the ANA changes"
+	while read -r rnd rc; do
+		fio_check "/tmp/mp-fio-$rnd.log" "$rc"
+		rounds=$((rounds + 1))
+	done </tmp/mp-fio.rounds
+	[ $rounds -ge 1 ] || fail "no fio round ran"
+	mib=$((rounds * MP_FIO_MB))
+	# both paths are still there, the same controllers, live, as set last
+	[ "$(mp_ctrl_on "$IO_PORT")" = "$c1" ] && [ "$(mp_ctrl_on "$PORT2")" = "$c2" ] ||
+		fail "controllers changed: $c1/$c2 -> $(mp_ctrl_on "$IO_PORT")/$(mp_ctrl_on "$PORT2")"
+	[ "$(ctrl_state "$MC1")" = live ] && [ "$(ctrl_state "$MC2")" = live ] ||
+		fail "at the end: $MC1 $(ctrl_state "$MC1"), $MC2 $(ctrl_state "$MC2")"
+	[ "$(mp_ana 1)" = optimized ] && [ "$(mp_ana 2)" = non-optimized ] ||
+		fail "at the end the host shows $(mp_ana 1)/$(mp_ana 2), not optimized/non-optimized"
+	bad=$(dmesg_since | grep -E 'I/O error|Buffer I/O error|blk_update_request' | head -n 3)
+	[ -z "$bad" ] || fail "the guest logged I/O errors: $(printf '%s\n' "$bad" | tr '\n' ' ' | cut -c1-300)"
+	dmesg_check "during the ANA changes"
+	anatt=$(dmesg_since | grep -c 'ANATT timeout')
+	resets=$(dmesg_since | grep -ciE 'reconnecting in|resetting controller')
+	dmesg_since | grep -iE 'ana|reconnect|reset|failover|nvme' | tail -n 40
+	n=$(($(mp_ios 1) - io0_1))
+	f=$(($(mp_ios 2) - io0_2))
+	disconnect_all
+	mp_target_restore
+	detail "$MP_CYCLES cycles, $MP_STEPS ANA states (optimized, non-optimized, inaccessible, change, persistent-loss on each port) + port $PORT2 disabled ($MC2 down in $down) and enabled (live in $back): $rounds fio rounds wrote and verified $mib MiB, no I/O error; I/Os $MP1 +$n, $MP2 +$f; both live optimized/non-optimized at the end; host saw each state within $MP_SEEN_MAX; kernel log: $anatt ANATT timeouts, $resets reconnect/reset lines"
+}
+
 # ---------------------------------------------------------------- runner
 
 valid_case() {
@@ -950,11 +1431,11 @@ fi
 
 if [ $# -gt 0 ]; then
 	cases="$*"
-elif [ -n "$RPC_PORT" ]; then
-	cases=$(echo $ALL_CASES)
 else
 	cases=$(for c in $ALL_CASES; do
-		case " $RPC_CASES " in *" $c "*) ;; *) echo "$c" ;; esac
+		case " $RPC_CASES " in *" $c "*) [ -n "$RPC_PORT" ] || continue ;; esac
+		case " $MP_CASES " in *" $c "*) [ -n "$RPC_PORT" ] || [ "$setup" = 1 ] || continue ;; esac
+		echo "$c"
 	done | tr '\n' ' ')
 	cases=$(echo $cases)
 fi

@@ -14,6 +14,7 @@
 #                              self default 127.0.0.1)
 #   interop.port=P             I/O (and discovery) port, default 4420
 #   interop.dport=P            discovery port, default 8009
+#   interop.port2=P            second I/O port of the multipath cases, default port+1
 #   interop.backing=ramfs|tmpfs  self mode: filesystem under the nvmet file
 #   interop.timeout=S          per-case time limit in seconds
 #   interop.rpc=P              the host's RPC bridge listens at interop.addr:P
@@ -29,7 +30,7 @@ export HOME=/root
 . /guest-lib.sh
 guest_mounts
 
-mode=remote cases="" nqn="" addr="" port="" dport="" backing="" timeout="" debug="" rpc=""
+mode=remote cases="" nqn="" addr="" port="" dport="" port2="" backing="" timeout="" debug="" rpc=""
 for w in $(cat /proc/cmdline); do
 	case "$w" in
 	interop.mode=*) mode=${w#*=} ;;
@@ -38,6 +39,7 @@ for w in $(cat /proc/cmdline); do
 	interop.addr=*) addr=${w#*=} ;;
 	interop.port=*) port=${w#*=} ;;
 	interop.dport=*) dport=${w#*=} ;;
+	interop.port2=*) port2=${w#*=} ;;
 	interop.backing=*) backing=${w#*=} ;;
 	interop.timeout=*) timeout=${w#*=} ;;
 	interop.debug=*) debug=${w#*=} ;;
@@ -78,6 +80,7 @@ set --
 [ -n "$addr" ] && set -- "$@" --addr "$addr"
 [ -n "$port" ] && set -- "$@" --port "$port"
 [ -n "$dport" ] && set -- "$@" --disc-port "$dport"
+[ -n "$port2" ] && set -- "$@" --port2 "$port2"
 [ -n "$backing" ] && set -- "$@" --backing "$backing"
 [ -n "$timeout" ] && set -- "$@" --timeout "$timeout"
 [ -n "$debug" ] && set -- "$@" --debug

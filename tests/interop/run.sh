@@ -11,7 +11,9 @@
 #   --self-test             test the in-guest Linux nvmet instead (no host target)
 #   --nqn NQN               subsystem under test (default nqn.2014-08.org.nvmexpress:nvmf-default)
 #   --port P / --disc-port P   host target ports (default 4420 / 8009)
-#   --timeout S             limit for one guest boot, whole run (default 420)
+#   --port2 P               second I/O port, which the multipath cases add to
+#                           the target and remove again (default PORT+1)
+#   --timeout S             limit for one guest boot, whole run (default 900)
 #   --case-timeout S        limit for one case inside the guest (default 180)
 #   --backing ramfs|tmpfs   self-test: filesystem under the nvmet file (default ramfs)
 #   --rpc-socket PATH       the target's JSON-RPC control socket: enables the
@@ -44,7 +46,7 @@ LOG_TAG=interop
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 kernels=all cases="" target_cmd="" self_test=0 nqn=nqn.2014-08.org.nvmexpress:nvmf-default
-port=4420 dport=8009 boot_timeout=420 case_timeout=180 backing="" verbose=0 debug=0 list=0
+port=4420 dport=8009 port2="" boot_timeout=900 case_timeout=180 backing="" verbose=0 debug=0 list=0
 rpc_sock="" rpc_cmd=""
 # guest side of the RPC bridge (a slirp address, no host port is opened)
 RPC_GUEST_PORT=7999
@@ -57,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--nqn) nqn=$2; shift 2 ;;
 	--port) port=$2; shift 2 ;;
 	--disc-port) dport=$2; shift 2 ;;
+	--port2) port2=$2; shift 2 ;;
 	--timeout) boot_timeout=$2; shift 2 ;;
 	--case-timeout) case_timeout=$2; shift 2 ;;
 	--backing) backing=$2; shift 2 ;;
@@ -66,7 +69,7 @@ while [ $# -gt 0 ]; do
 	--verbose) verbose=1; shift ;;
 	--debug) debug=1; shift ;;
 	--list) list=1; shift ;;
-	-h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,42p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1 (see --help)" ;;
 	esac
 done
@@ -74,9 +77,13 @@ export INTEROP_CACHE
 kernels=$(kernels_of "$kernels")
 [ "$self_test" = 1 ] && [ -n "$target_cmd" ] && die "--self-test and --target-cmd exclude each other"
 case "$nqn" in *[[:space:],\"\\]*) die "an NQN with spaces, commas, quotes or backslashes cannot go on the kernel command line" ;; esac
-for p in "$port" "$dport"; do
+[ -n "$port2" ] || port2=$((port + 1))
+for p in "$port" "$dport" "$port2"; do
 	[ "$p" != "$RPC_GUEST_PORT" ] || die "port $p is the guest's RPC bridge port; pick another"
 done
+if [ "$port2" = "$port" ] || [ "$port2" = "$dport" ]; then
+	die "--port2 $port2 must differ from --port and --disc-port"
+fi
 
 # The control socket: explicit, or the one --target-cmd gives the target.
 if [ -z "$rpc_sock" ] && [ -n "$target_cmd" ]; then
@@ -105,6 +112,8 @@ if [ -n "$rpc_sock" ] || [ -n "$rpc_cmd" ]; then
 fi
 rpc_args=()
 [ -n "$rpc_cmd" ] && rpc_args=(--rpc-port "$RPC_GUEST_PORT")
+# the multipath cases run with the RPC bridge, or on the self-test's nvmet
+[ "$self_test" = 1 ] && rpc_args=(--setup-nvmet)
 
 ensure_pkgs "${HOST_PKGS[@]}"
 
@@ -147,6 +156,9 @@ elif [ "$self_test" = 0 ]; then
 	listening "$port" || log "WARNING: nothing listens on 127.0.0.1:$port; start a target or use --target-cmd / --self-test"
 	listening "$dport" || log "WARNING: nothing listens on 127.0.0.1:$dport (discover_8009 will fail)"
 fi
+if [ "$self_test" = 0 ] && [ -n "$rpc_cmd" ] && listening "$port2"; then
+	log "WARNING: 127.0.0.1:$port2 is in use: the multipath cases cannot add their port there (see --port2)"
+fi
 
 # ---- the control socket, host side
 rpc_log="$INTEROP_CACHE/logs/$stamp-rpc.log"
@@ -180,7 +192,7 @@ boot_kernel() {
 
 	append="console=ttyS0 quiet panic=-1 oops=panic interop.nqn=$nqn"
 	append+=" interop.cases=$(tr ' ' ',' <<<"${expected#nvmet_setup }")"
-	append+=" interop.timeout=$case_timeout"
+	append+=" interop.timeout=$case_timeout interop.port2=$port2"
 	if [ "$self_test" = 1 ]; then
 		append+=" interop.mode=self"
 		[ -n "$backing" ] && append+=" interop.backing=$backing"
@@ -190,6 +202,9 @@ boot_kernel() {
 		netdev="user,id=n0,restrict=on"
 		netdev+=",guestfwd=tcp:10.0.2.100:$port-cmd:socat - TCP:127.0.0.1:$port"
 		[ "$dport" != "$port" ] && netdev+=",guestfwd=tcp:10.0.2.100:$dport-cmd:socat - TCP:127.0.0.1:$dport"
+		# the multipath cases' second port: nothing listens until they add it,
+		# and socat only starts when the guest connects
+		netdev+=",guestfwd=tcp:10.0.2.100:$port2-cmd:socat - TCP:127.0.0.1:$port2"
 		if [ -n "$rpc_cmd" ]; then
 			# slirp runs cmd: through g_shell_parse_argv; QEMU options double commas
 			bridge=$(printf '%q' "$INTEROP_DIR/rpc-bridge.sh")
