@@ -10,6 +10,7 @@
 #include "nvmf/spec.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -37,6 +38,24 @@ static inline const char *nvmf_ana_state_name(uint8_t state)
 		return "change";
 	default:
 		return "unknown";
+	}
+}
+
+/**
+ * nvmf_ana_state_valid() - whether @state is one of the five ANA states (NVMe Base 2.0c 8.1.3:
+ * optimized, non-optimized, inaccessible, persistent loss, change), not 0 or a reserved value
+ */
+static inline bool nvmf_ana_state_valid(uint8_t state)
+{
+	switch (state) {
+	case NVME_ANA_OPTIMIZED:
+	case NVME_ANA_NONOPTIMIZED:
+	case NVME_ANA_INACCESSIBLE:
+	case NVME_ANA_PERSISTENT_LOSS:
+	case NVME_ANA_CHANGE:
+		return true;
+	default:
+		return false;
 	}
 }
 

@@ -12,6 +12,7 @@
 #include "ctrl.h"
 #include "mpath.h"
 #include "queue.h"
+#include "common/ana.h"
 #include "common/hex.h"
 
 #include "common/log.h"
@@ -446,20 +447,6 @@ static int pcie_kato(struct nvmf_host_ctrl *ctrl)
 #define ANA_LOG_MIN_GROUPS 128u
 #define ANA_LOG_MAX_GROUPS 1024u
 
-static bool ana_state_valid(uint8_t state)
-{
-	switch (state) {
-	case NVME_ANA_OPTIMIZED:
-	case NVME_ANA_NONOPTIMIZED:
-	case NVME_ANA_INACCESSIBLE:
-	case NVME_ANA_PERSISTENT_LOSS:
-	case NVME_ANA_CHANGE:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /*
  * Walk the group descriptors of an ANA log of @len bytes (NVMe Base 2.0c Figure 204), as
  * Linux nvme_parse_ana_log(): every descriptor and its NSID list inside the log, group IDs
@@ -480,7 +467,7 @@ static int parse_ana(struct nvmf_host_ctrl *ctrl, const uint8_t *buf, size_t len
 		}
 		memcpy(&d, buf + off, sizeof(d));
 		if (!d.grpid || (ctrl->id.anagrpmax && d.grpid > ctrl->id.anagrpmax) ||
-		    !ana_state_valid(d.state)) {
+		    !nvmf_ana_state_valid(d.state)) {
 			nvmf_warn("host %s: ANA log: group %u: ANAGRPID %u, state 0x%x invalid",
 				  ctrl->subnqn, g, d.grpid, d.state);
 			return -EPROTO;

@@ -5,6 +5,7 @@
  */
 #include "core.h"
 
+#include "common/ana.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -24,21 +25,6 @@
 static bool is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));
-}
-
-/* the ANA states of NVMe Base 2.0c 8.1 (ANACAP advertises all five) */
-static bool ana_state_valid(uint8_t state)
-{
-	switch (state) {
-	case NVME_ANA_OPTIMIZED:
-	case NVME_ANA_NONOPTIMIZED:
-	case NVME_ANA_INACCESSIBLE:
-	case NVME_ANA_PERSISTENT_LOSS:
-	case NVME_ANA_CHANGE:
-		return true;
-	default:
-		return false;
-	}
 }
 
 static struct nvmf_tgt_subsys *subsys_alloc(struct nvmf_tgt *tgt)
@@ -446,7 +432,7 @@ int nvmf_tgt_add_port(struct nvmf_tgt *tgt, const struct nvmf_tgt_port_params *p
 	default:
 		return -EPROTONOSUPPORT;
 	}
-	if (p->ana_default_state && !ana_state_valid(p->ana_default_state))
+	if (p->ana_default_state && !nvmf_ana_state_valid(p->ana_default_state))
 		return -EINVAL;
 	/* TRADDR and TRSVCID are fixed-size discovery log fields: refuse, never truncate */
 	if ((p->traddr && strlen(p->traddr) >= sizeof(((struct nvmf_tgt_port *)0)->traddr)) ||
@@ -572,7 +558,7 @@ int nvmf_tgt_port_add_referral(struct nvmf_tgt_port *port, const struct nvmf_tgt
 
 int nvmf_tgt_port_set_ana_state(struct nvmf_tgt_port *port, uint32_t anagrpid, uint8_t state)
 {
-	if (!anagrpid || anagrpid > NVMF_TGT_MAX_ANA_GROUPS || !ana_state_valid(state))
+	if (!anagrpid || anagrpid > NVMF_TGT_MAX_ANA_GROUPS || !nvmf_ana_state_valid(state))
 		return -EINVAL;
 	atomic_store_explicit(&port->ana_state[anagrpid], state, memory_order_relaxed);
 	atomic_store_explicit(&port->ana_set[anagrpid], true, memory_order_relaxed);

@@ -436,11 +436,44 @@ out:
 	return ret;
 }
 
+/*
+ * A new description of @ns, for a change the I/O path must see all at once (it reads a
+ * namespace's fields without a lock): the backend (fd, mapping, private state) moves to the
+ * copy, which ns_install() then publishes. NULL if out of memory.
+ */
+static struct nvmf_tgt_ns *ns_copy(const struct nvmf_tgt_ns *ns)
+{
+	struct nvmf_tgt_ns *nns = malloc(sizeof(*nns));
+
+	if (!nns)
+		return NULL;
+	*nns = *ns;
+	nns->path = ns->path ? strdup(ns->path) : NULL;
+	if (ns->path && !nns->path) {
+		free(nns);
+		return NULL;
+	}
+	return nns;
+}
+
+/* Publish @nns in place of NSID @nsid's description; on failure @nns is freed. 0 or -ENOMEM. */
+static int ns_install(struct nvmf_tgt_subsys *s, uint32_t nsid, struct nvmf_tgt_ns *nns)
+{
+	struct nvmf_tgt_ns_table *t = table_with(nvmf_tgt_ns_table(s), nsid, nns);
+
+	if (!t) {
+		free(nns->path);
+		free(nns);
+		return -ENOMEM;
+	}
+	table_replace(s, t);
+	return 0;
+}
+
 int nvmf_tgt_subsys_resize_ns(struct nvmf_tgt_subsys *s, uint32_t nsid, uint64_t size_bytes,
 			      uint64_t *new_size)
 {
 	struct nvmf_tgt_ns *ns, *nns;
-	struct nvmf_tgt_ns_table *t;
 	uint64_t size = size_bytes, blk;
 	int ret = 0;
 
@@ -477,22 +510,15 @@ int nvmf_tgt_subsys_resize_ns(struct nvmf_tgt_subsys *s, uint32_t nsid, uint64_t
 		*new_size = size;
 	if (size == ns->size_bytes)
 		goto out;
-	nns = malloc(sizeof(*nns));
+	nns = ns_copy(ns);
 	if (!nns) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	*nns = *ns; /* the backend (fd, mapping, private state) now belongs to nns */
 	nns->size_bytes = size;
-	nns->path = ns->path ? strdup(ns->path) : NULL;
-	t = ns->path && !nns->path ? NULL : table_with(nvmf_tgt_ns_table(s), nsid, nns);
-	if (!t) {
-		free(nns->path);
-		free(nns);
-		ret = -ENOMEM;
+	ret = ns_install(s, nsid, nns);
+	if (ret)
 		goto out;
-	}
-	table_replace(s, t);
 	if (ns_grace_period(s) < 0) {
 		retire(s->tgt, RETIRED_NS_DESC, ns);
 	} else {
@@ -513,7 +539,6 @@ int nvmf_tgt_subsys_set_ns_anagrpid(struct nvmf_tgt_subsys *s, uint32_t nsid, ui
 {
 	struct nvmf_tgt *tgt = s->tgt;
 	struct nvmf_tgt_ns *ns, *nns;
-	struct nvmf_tgt_ns_table *t;
 	uint32_t old;
 	int ret = 0;
 
@@ -531,22 +556,15 @@ int nvmf_tgt_subsys_set_ns_anagrpid(struct nvmf_tgt_subsys *s, uint32_t nsid, ui
 		 * The I/O path reads ns->anagrpid without a lock: the namespace is described
 		 * anew, as for a resize, and the old description freed after its commands.
 		 */
-		nns = malloc(sizeof(*nns));
+		nns = ns_copy(ns);
 		if (!nns) {
 			ret = -ENOMEM;
 			goto out;
 		}
-		*nns = *ns; /* the backend now belongs to nns */
 		nns->anagrpid = anagrpid;
-		nns->path = ns->path ? strdup(ns->path) : NULL;
-		t = ns->path && !nns->path ? NULL : table_with(nvmf_tgt_ns_table(s), nsid, nns);
-		if (!t) {
-			free(nns->path);
-			free(nns);
-			ret = -ENOMEM;
+		ret = ns_install(s, nsid, nns);
+		if (ret)
 			goto out;
-		}
-		table_replace(s, t);
 		if (ns_grace_period(s) < 0)
 			retire(tgt, RETIRED_NS_DESC, ns);
 		else

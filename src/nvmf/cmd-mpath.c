@@ -42,6 +42,18 @@ static void mp_on_signal(int sig)
 	mp_stop = sig;
 }
 
+/* --iopolicy NAME (NULL: numa, Linux's default) */
+static int parse_policy(struct cli_ctx *ctx, const char *name, enum nvmf_host_iopolicy *out)
+{
+	int ret = name ? nvmf_host_iopolicy_parse(name) : NVMF_IOPOLICY_NUMA;
+
+	if (ret < 0)
+		return cli_usage_error(
+			ctx, "invalid --iopolicy '%s' (numa, round-robin, queue-depth)", name);
+	*out = (enum nvmf_host_iopolicy)ret;
+	return CLI_PROCEED;
+}
+
 unsigned int cli_nr_paths(const struct cli_ctx *ctx)
 {
 	const struct cli_conn *c = &ctx->conn;
@@ -316,15 +328,9 @@ int cli_mpath_connect(struct cli_ctx *ctx, const struct nvmf_host_opts *o, const
 	int ret;
 
 	memset(&run, 0, sizeof(run));
-	if (iopolicy) {
-		ret = nvmf_host_iopolicy_parse(iopolicy);
-		if (ret < 0)
-			return cli_usage_error(ctx,
-					       "invalid --iopolicy '%s' (numa, round-robin, "
-					       "queue-depth)",
-					       iopolicy);
-		run.policy = (enum nvmf_host_iopolicy)ret;
-	}
+	ret = parse_policy(ctx, iopolicy, &run.policy);
+	if (ret != CLI_PROCEED)
+		return ret;
 	/* no SA_RESTART: a signal ends the poll's wait at once */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -381,22 +387,16 @@ int cmd_list_subsys(struct cli_ctx *ctx, int argc, char **argv)
 
 	if (ret != CLI_PROCEED)
 		return ret;
+	memset(&run, 0, sizeof(run));
+	ret = parse_policy(ctx, iopolicy, &run.policy);
+	if (ret != CLI_PROCEED)
+		return ret;
 	ret = cli_prepare(ctx, &o);
 	if (ret != CLI_PROCEED)
 		return ret;
 	if (strcmp(o.trtype, "tcp")) {
 		cli_disconnect(ctx);
 		return cli_usage_error(ctx, "list-subsys needs -t tcp");
-	}
-	memset(&run, 0, sizeof(run));
-	if (iopolicy) {
-		ret = nvmf_host_iopolicy_parse(iopolicy);
-		if (ret < 0)
-			return cli_usage_error(ctx,
-					       "invalid --iopolicy '%s' (numa, round-robin, "
-					       "queue-depth)",
-					       iopolicy);
-		run.policy = (enum nvmf_host_iopolicy)ret;
 	}
 	ret = mp_connect(ctx, &run, &o, 0);
 	if (ret != CLI_PROCEED) {

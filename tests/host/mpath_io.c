@@ -32,6 +32,8 @@
  */
 #include <nvmf/host.h>
 
+#include "common/ana.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -348,22 +350,10 @@ static int submit(struct mpio *m, uint64_t block, bool write)
 	return rc;
 }
 
+/* the ANA state's name, "none" before the first ANA log read */
 static const char *ana_name(uint8_t state)
 {
-	switch (state) {
-	case NVME_ANA_OPTIMIZED:
-		return "optimized";
-	case NVME_ANA_NONOPTIMIZED:
-		return "non-optimized";
-	case NVME_ANA_INACCESSIBLE:
-		return "inaccessible";
-	case NVME_ANA_PERSISTENT_LOSS:
-		return "persistent-loss";
-	case NVME_ANA_CHANGE:
-		return "change";
-	default:
-		return "none";
-	}
+	return state ? nvmf_ana_state_name(state) : "none";
 }
 
 /* Refresh every configured path's snapshot from the subsystem (by address). */
