@@ -922,6 +922,16 @@ uint16_t nvmf_tgt_req_init(struct nvmf_tgt_req *req)
 		req->error_loc = offsetof(struct nvme_sqe, opcode);
 		return NVME_SC_CMD_SEQ_ERROR | NVME_STATUS_DNR;
 	}
+	/*
+	 * A controller being torn down (keep-alive expiry, a disabled or removed port, a
+	 * transport error) executes nothing it parses from now on: its host may already have
+	 * sent these commands again on another path, and a late write would land over newer
+	 * data. Controller Pathing Error, without DNR, so a multipath host retries elsewhere.
+	 */
+	if (unlikely(atomic_load_explicit(&ctrl->fatal, memory_order_relaxed))) {
+		req->error_loc = offsetof(struct nvme_sqe, opcode);
+		return NVME_SC_CTRL_PATH_ERROR;
+	}
 	if (!(atomic_load_explicit(&ctrl->cc, memory_order_acquire) & NVME_CC_ENABLE) ||
 	    !(atomic_load_explicit(&ctrl->csts, memory_order_acquire) & NVME_CSTS_RDY)) {
 		req->error_loc = offsetof(struct nvme_sqe, opcode);

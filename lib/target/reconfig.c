@@ -811,6 +811,10 @@ int nvmf_tgt_port_enable(struct nvmf_tgt_port *port)
 	ret = tgt->started || port->trtype == NVMF_TRTYPE_LOOP ? port->ops->add_port(tgt, port) : 0;
 	if (ret < 0) {
 		port_set_enabled(tgt, port, false);
+		/* a queue accepted before the disable may have connected in between */
+		fail_ctrls(tgt->disc_subsys, port, "port not enabled");
+		for (size_t i = 0; i < tgt->nr_subsys; i++)
+			fail_ctrls(tgt->subsys[i], port, "port not enabled");
 		pthread_mutex_unlock(&tgt->ctl_lock);
 		nvmf_err("port %u: enable: %s", port->portid, strerror(-ret));
 		return ret;
