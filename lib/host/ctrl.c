@@ -478,14 +478,23 @@ static int parse_ana(struct nvmf_host_ctrl *ctrl, const uint8_t *buf, size_t len
 				  ctrl->subnqn, d.grpid, d.nnsids);
 			return -EPROTO;
 		}
-		off += (size_t)d.nnsids * 4;
 		if (d.state == NVME_ANA_CHANGE)
 			nr_change++;
-		if (!apply)
-			continue;
-		for (size_t i = 0; i < ctrl->nr_ns; i++)
-			if (ctrl->ns[i].info.anagrpid == d.grpid)
-				ctrl->ns[i].info.ana_state = d.state;
+		/*
+		 * Group and state per NSID listed, as Linux nvme_update_ana_state(): a namespace
+		 * moved to another group says so here first (an ANA Change event, no rescan).
+		 */
+		for (uint32_t n = 0; apply && n < d.nnsids; n++) {
+			uint32_t nsid;
+
+			memcpy(&nsid, buf + off + (size_t)n * 4, sizeof(nsid));
+			for (size_t i = 0; i < ctrl->nr_ns; i++)
+				if (ctrl->ns[i].info.nsid == nsid) {
+					ctrl->ns[i].info.anagrpid = d.grpid;
+					ctrl->ns[i].info.ana_state = d.state;
+				}
+		}
+		off += (size_t)d.nnsids * 4;
 	}
 	if (apply)
 		ctrl->ana_nr_change = nr_change;

@@ -446,6 +446,10 @@ static int group_teardown(void **state)
 static int test_setup(void **state)
 {
 	(void)state;
+	/* a test that failed after removing a port does not take the next ones down with it */
+	for (int p = 0; p < 2; p++)
+		if (!ports[p] && add_tcp_port(p))
+			return -1;
 	for (int p = 0; p < 2; p++)
 		for (uint32_t g = 1; g <= NR_NS; g++)
 			if (nvmf_tgt_port_set_ana_state(ports[p], g, NVME_ANA_OPTIMIZED))
@@ -1359,6 +1363,48 @@ static void test_threaded(void **state)
 	nvmf_host_subsys_destroy(s);
 }
 
+/*
+ * A namespace moved to another ANA group (nvmf_tgt_subsys_set_ns_anagrpid()) is announced
+ * by an ANA Change event only, with no namespace rescan: the host takes the group and state
+ * of each NSID from the ANA log's descriptors (Linux nvme_update_ana_state()), not from the
+ * group Identify Namespace gave it earlier. Groups 1 and 2 are in opposite states on the two
+ * ports, so after the move I/O must go to the other port at once.
+ */
+static void test_ns_moved_group(void **state)
+{
+	struct nvmf_host_subsys *s = subsys_new(NVMF_IOPOLICY_NUMA, false, 0);
+	struct nvmf_host_path_info p0, p1;
+	uint64_t sub1;
+
+	(void)state;
+	set_ana(0, 1, NVME_ANA_OPTIMIZED);
+	set_ana(0, 2, NVME_ANA_INACCESSIBLE);
+	set_ana(1, 1, NVME_ANA_INACCESSIBLE);
+	set_ana(1, 2, NVME_ANA_OPTIMIZED);
+	add_path(s, 0);
+	add_path(s, 1);
+	rw_verify(s, 1, 0, 1, 11);
+	assert_int_equal(path_info(s, 1, 1).submitted, 0);
+	assert_int_equal(nvmf_tgt_subsys_set_ns_anagrpid(tsub, 1, 2), 0);
+	WAIT_S(s, false, path_info(s, 1, 0).anagrpid == 2 && path_info(s, 1, 1).anagrpid == 2);
+	p0 = path_info(s, 1, 0);
+	p1 = path_info(s, 1, 1);
+	assert_int_equal(p0.anagrpid, 2);
+	assert_int_equal(p0.ana_state, NVME_ANA_INACCESSIBLE);
+	assert_int_equal(p1.anagrpid, 2);
+	assert_int_equal(p1.ana_state, NVME_ANA_OPTIMIZED);
+	sub1 = p1.submitted;
+	rw_verify(s, 1, 8, 1, 12);
+	p0 = path_info(s, 1, 0);
+	p1 = path_info(s, 1, 1);
+	assert_int_equal(p0.failovers, 0);
+	assert_true(p1.submitted >= sub1 + 2);
+	assert_int_equal(nvmf_tgt_subsys_set_ns_anagrpid(tsub, 1, 1), 0);
+	WAIT_S(s, false, path_info(s, 1, 0).anagrpid == 1);
+	assert_int_equal(path_info(s, 1, 0).ana_state, NVME_ANA_OPTIMIZED);
+	nvmf_host_subsys_destroy(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1377,6 +1423,7 @@ int main(void)
 						test_teardown),
 		cmocka_unit_test_setup_teardown(test_ana_change_event, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_ns_rescan, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_ns_moved_group, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_ns_ids_mismatch, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_seed001_path_returns, test_setup,
 						test_teardown),
