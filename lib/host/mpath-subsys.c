@@ -250,9 +250,21 @@ static void path_destroy(struct nvmf_host_mpath_path *p)
 	struct nvmf_host_subsys *s = p->s;
 	struct nvmf_host_mpath_path **pp;
 
+	uint64_t deadline;
+
 	p->removing = true;
 	nvmf_timer_cancel(s->r, &p->anatt_timer);
 	nvmf_host_mpath_path_detach(p);
+	/*
+	 * Head I/O still in flight on a live path finishes there before the shutdown (CC.SHN),
+	 * after which the controller would refuse what it had not parsed yet with Command
+	 * Sequence Error and DNR, an error no other path would get the chance to retry. Bounded
+	 * by the I/O timeout, which ends such a command anyway.
+	 */
+	deadline = nvmf_now_ns() + (uint64_t)p->ctrl->opts.io_timeout_ms * 1000000u;
+	while (p->inflight && nvmf_host_ctrl_get_state(p->ctrl) == NVMF_CTRL_LIVE &&
+	       nvmf_now_ns() < deadline)
+		nvmf_reactor_poll_once(s->r, 10);
 	nvmf_host_ctrl_delete_on(p->ctrl);
 	nvmf_timer_cancel(s->r, &p->anatt_timer);
 	/* ana_work may have been queued by a failover during the teardown: it sees removing */

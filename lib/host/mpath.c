@@ -842,7 +842,15 @@ void nvmf_host_mpath_kick(struct nvmf_host_ctrl *ctrl)
 
 bool nvmf_host_mpath_in_cb(struct nvmf_host_ctrl *ctrl)
 {
-	return ctrl->mpath->s->in_cb > 0;
+	const struct nvmf_host_subsys *s = ctrl->mpath->s;
+
+	if (s->in_cb)
+		return true;
+	/* the paths share one reactor: a callback of any of them is a frame on its stack */
+	for (const struct nvmf_host_mpath_path *p = s->paths; p; p = p->next)
+		if (p->ctrl->cb_depth)
+			return true;
+	return false;
 }
 
 void nvmf_host_mpath_delete_path(struct nvmf_host_ctrl *ctrl)

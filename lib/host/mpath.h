@@ -47,8 +47,9 @@ void nvmf_host_mpath_kick(struct nvmf_host_ctrl *ctrl);
 void nvmf_host_mpath_delete_path(struct nvmf_host_ctrl *ctrl);
 
 /**
- * nvmf_host_mpath_in_cb() - the subsystem of path @ctrl is running a head I/O's callback on
- * this thread: no synchronous wait may start there
+ * nvmf_host_mpath_in_cb() - the subsystem of path @ctrl is running a head I/O's callback, or
+ * a completion callback of any of its paths (they share one reactor), on this thread: no
+ * synchronous wait may start there
  * @ctrl: path controller
  * Return: true inside such a callback.
  */
