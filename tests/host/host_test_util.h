@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -65,6 +66,19 @@ static inline void io_cb(void *arg, int status, const struct nvme_cqe *cqe)
 	(void)cqe;
 	c->calls++;
 	c->status = status;
+}
+
+/* a numeric environment setting of a test (decimal, 0x hex or 0 octal), @def if unset or bad */
+static inline unsigned long env_ulong(const char *name, unsigned long def)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long n;
+
+	if (!v || !*v)
+		return def;
+	n = strtoul(v, &end, 0);
+	return *end ? def : n;
 }
 
 #endif

@@ -63,18 +63,6 @@ static const uint8_t ns_nguid[NR_NS][16] = {
 /* -------------------------------------------------------------------------------------- */
 /* Helpers */
 
-static unsigned long env_ulong(const char *name, unsigned long def)
-{
-	const char *v = getenv(name);
-	char *end;
-	unsigned long n;
-
-	if (!v || !*v)
-		return def;
-	n = strtoul(v, &end, 0);
-	return *end ? def : n;
-}
-
 /* Drive a polled subsystem (or sleep, for a threaded one) for @ms. */
 static void spoll(struct nvmf_host_subsys *s, bool threaded, uint64_t ms)
 {

@@ -102,18 +102,6 @@ static int64_t heap_settled(void)
 	return last;
 }
 
-static unsigned long env_ulong(const char *name, unsigned long def)
-{
-	const char *v = getenv(name);
-	char *end;
-	unsigned long n;
-
-	if (!v || !*v)
-		return def;
-	n = strtoul(v, &end, 0);
-	return *end ? def : n;
-}
-
 /* xorshift64*: reproducible from the seed printed with each summary */
 static uint64_t rnd(uint64_t *s)
 {
