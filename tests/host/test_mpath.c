@@ -1393,6 +1393,33 @@ static void test_ns_moved_group(void **state)
 	nvmf_host_subsys_destroy(s);
 }
 
+/*
+ * A path removed (nvme disconnect of one controller) while verified I/O runs on both, then
+ * added back, 20 times: the removed path's head I/O in flight finishes before its
+ * controller shuts down (CC.SHN), or fails over; none completes with an error, nothing
+ * read back differs.
+ */
+static void test_remove_path_under_io(void **state)
+{
+	struct nvmf_host_subsys *s = subsys_new(NVMF_IOPOLICY_ROUND_ROBIN, false, 0);
+	struct nvmf_host_ctrl *c0;
+	struct load l;
+
+	(void)state;
+	c0 = add_path(s, 0);
+	add_path(s, 1);
+	load_start(&l, s, 1);
+	for (int round = 0; round < 20; round++) {
+		load_run(&l, false, 50);
+		assert_int_equal(nvmf_host_subsys_remove_path(s, c0), 0);
+		c0 = add_path(s, 0);
+	}
+	load_run(&l, false, 50);
+	load_stop(&l, false);
+	assert_int_equal(nvmf_host_subsys_paths(s, 0, NULL, 0), 2);
+	nvmf_host_subsys_destroy(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1420,6 +1447,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_destroy_queued, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_threaded, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_failover_port_removed, test_setup,
+						test_teardown),
+		cmocka_unit_test_setup_teardown(test_remove_path_under_io, test_setup,
 						test_teardown),
 		cmocka_unit_test_setup_teardown(test_path_dead, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_anatt, test_setup, test_teardown),
