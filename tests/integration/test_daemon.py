@@ -2149,20 +2149,21 @@ class AnaTests(DaemonTestCase):
             self.assertEqual(rc, 0)
 
 
-def main(argv):
-    global BUILD_DIR
+def run_tests(argv, module):
+    """Run @module's tests as the integration runner does: `--build DIR` sets
+    module.BUILD_DIR, the rest goes to unittest; prints "integration: N passed, M failed".
+    Returns the exit status."""
     args = list(argv[1:])
     if "--build" in args:
         i = args.index("--build")
-        BUILD_DIR = args[i + 1]
+        module.BUILD_DIR = args[i + 1]
         del args[i:i + 2]
-    BUILD_DIR = os.path.abspath(BUILD_DIR)
-    if not os.access(os.path.join(BUILD_DIR, "nvmf-tgt"), os.X_OK):
-        print("integration: %s/nvmf-tgt not found" % BUILD_DIR, file=sys.stderr)
+    module.BUILD_DIR = os.path.abspath(module.BUILD_DIR)
+    if not os.access(os.path.join(module.BUILD_DIR, "nvmf-tgt"), os.X_OK):
+        print("integration: %s/nvmf-tgt not found" % module.BUILD_DIR, file=sys.stderr)
         print("integration: 0 passed, 1 failed")
         return 1
-    prog = unittest.main(module=sys.modules[__name__], argv=[argv[0]] + args, exit=False,
-                         verbosity=2)
+    prog = unittest.main(module=module, argv=[argv[0]] + args, exit=False, verbosity=2)
     r = prog.result
     # errors of class/module fixtures (daemon start or stop) are not tests of their own
     test_errors = [t for t, _ in r.errors if isinstance(t, unittest.TestCase)]
@@ -2171,6 +2172,10 @@ def main(argv):
     failed = len(failed_tests) + (len(r.errors) - len(test_errors))
     print("integration: %d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 and passed > 0 else 1
+
+
+def main(argv):
+    return run_tests(argv, sys.modules[__name__])
 
 
 if __name__ == "__main__":

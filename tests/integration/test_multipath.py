@@ -30,7 +30,7 @@ import unittest
 
 sys.dont_write_bytecode = True  # no __pycache__ left in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_daemon import STOP_TIMEOUT, free_port, rpc  # noqa: E402
+from test_daemon import STOP_TIMEOUT, free_port, rpc, run_tests  # noqa: E402
 
 BUILD_DIR = os.environ.get("NVMF_BUILD_DIR", "build")
 
@@ -438,26 +438,7 @@ class MultipathIoTests(MultipathTestCase):
 
 
 def main(argv):
-    global BUILD_DIR
-    args = list(argv[1:])
-    if "--build" in args:
-        i = args.index("--build")
-        BUILD_DIR = args[i + 1]
-        del args[i:i + 2]
-    BUILD_DIR = os.path.abspath(BUILD_DIR)
-    if not os.access(os.path.join(BUILD_DIR, "nvmf-tgt"), os.X_OK):
-        print("integration: %s/nvmf-tgt not found" % BUILD_DIR, file=sys.stderr)
-        print("integration: 0 passed, 1 failed")
-        return 1
-    prog = unittest.main(module=sys.modules[__name__], argv=[argv[0]] + args, exit=False,
-                         verbosity=2)
-    r = prog.result
-    test_errors = [t for t, _ in r.errors if isinstance(t, unittest.TestCase)]
-    failed_tests = {id(t) for t, _ in r.failures} | {id(t) for t in test_errors}
-    passed = r.testsRun - len(failed_tests) - len(r.skipped)
-    failed = len(failed_tests) + (len(r.errors) - len(test_errors))
-    print("integration: %d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 and passed > 0 else 1
+    return run_tests(argv, sys.modules[__name__])
 
 
 if __name__ == "__main__":
